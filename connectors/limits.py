@@ -1,0 +1,290 @@
+"""Client-side limits, so we slow down before the remote has to say no.
+
+The remote limits are per account (QuickBooks: 500 requests/minute and 10 concurrent per realm;
+NetSuite: one concurrency limit per account; Procore: an hourly and a 10-second window per
+token), not per process, so with several ``qcluster`` workers the limiter state must be shared:
+:class:`RedisRateWindow` / :class:`RedisConcurrency` when ``REDIS_URL`` is set (the product
+provides a database-backed pair otherwise). The in-memory versions serve one process and tests.
+
+A limiter is used as ``with limiter.slot(): send()``; ``pause(seconds)`` makes every holder of
+the same key wait (a 429 with ``Retry-After`` seen by one worker slows them all).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Protocol
+
+Sleep = Callable[[float], None]
+
+
+class LimitTimeout(Exception):
+    """No slot became free within the limiter's patience."""
+
+
+class Limiter(Protocol):
+    def slot(self) -> AbstractContextManager[None]: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+
+class NoLimit:
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        yield
+
+    def pause(self, seconds: float) -> None:
+        return None
+
+
+class RateWindow:
+    """At most ``limit`` starts in any rolling ``seconds`` window (one process)."""
+
+    def __init__(
+        self,
+        limit: int,
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = time.sleep,
+        patience: float = 300.0,
+    ) -> None:
+        self.limit, self.seconds = limit, seconds
+        self.clock, self.sleep, self.patience = clock, sleep, patience
+        self._starts: deque[float] = deque()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def _wait_needed(self) -> float:
+        now = self.clock()
+        while self._starts and self._starts[0] <= now - self.seconds:
+            self._starts.popleft()
+        wait = max(0.0, self._paused_until - now)
+        if len(self._starts) >= self.limit:
+            wait = max(wait, self._starts[0] + self.seconds - now)
+        if wait == 0.0:
+            self._starts.append(now)
+        return wait
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        waited = 0.0
+        while True:
+            with self._lock:
+                wait = self._wait_needed()
+            if wait == 0.0:
+                break
+            if waited + wait > self.patience:
+                raise LimitTimeout(f"no request slot within {self.patience:.0f}s")
+            self.sleep(wait)
+            waited += wait
+        yield
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+
+class Concurrency:
+    """At most ``limit`` requests in flight (one process)."""
+
+    def __init__(self, limit: int, *, patience: float = 300.0) -> None:
+        self.limit = limit
+        self.patience = patience
+        self._sem = threading.BoundedSemaphore(limit)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._sem.acquire(timeout=self.patience):
+            raise LimitTimeout(f"no concurrency slot within {self.patience:.0f}s")
+        try:
+            yield
+        finally:
+            self._sem.release()
+
+    def pause(self, seconds: float) -> None:
+        return None
+
+
+class Combined:
+    """Several limiters at once (QuickBooks: a rate window and a concurrency cap)."""
+
+    def __init__(self, *limiters: Limiter) -> None:
+        self.limiters = limiters
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with ExitStack() as stack:
+            for limiter in self.limiters:
+                stack.enter_context(limiter.slot())
+            yield
+
+    def pause(self, seconds: float) -> None:
+        for limiter in self.limiters:
+            limiter.pause(seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared between processes through Redis
+
+
+_RATE_SCRIPT = """
+local key, pause_key = KEYS[1], KEYS[2]
+local now, window, limit, member = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local paused = tonumber(redis.call('GET', pause_key) or '0')
+if paused > now then return tostring(paused - now) end
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+if redis.call('ZCARD', key) >= limit then
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return tostring(tonumber(oldest[2]) + window - now)
+end
+redis.call('ZADD', key, now, member)
+redis.call('PEXPIRE', key, math.ceil(window * 1000) + 1000)
+return '0'
+"""
+
+_ENTER_SCRIPT = """
+local key, now, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+local member, lease = ARGV[3], tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+if redis.call('ZCARD', key) >= limit then return 0 end
+redis.call('ZADD', key, now + lease, member)
+redis.call('PEXPIRE', key, math.ceil(lease * 1000) + 1000)
+return 1
+"""
+
+
+class RedisRateWindow:
+    """:class:`RateWindow` whose window lives in Redis, shared by every worker on every host."""
+
+    def __init__(
+        self,
+        redis,  # a redis.Redis client
+        key: str,
+        limit: int,
+        seconds: float,
+        *,
+        sleep: Sleep = time.sleep,
+        patience: float = 300.0,
+    ) -> None:
+        self.redis, self.key = redis, f"erpbridge:rate:{key}"
+        self.limit, self.seconds, self.sleep, self.patience = limit, seconds, sleep, patience
+        self._script = redis.register_script(_RATE_SCRIPT)
+
+    def _now(self) -> float:
+        seconds, micros = self.redis.time()
+        return seconds + micros / 1_000_000  # the server's clock: one clock for all hosts
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        waited = 0.0
+        while True:
+            member = uuid.uuid4().hex
+            wait = float(
+                self._script(
+                    keys=[self.key, self.key + ":pause"],
+                    args=[self._now(), self.seconds, self.limit, member],
+                )
+            )
+            if wait <= 0:
+                break
+            if waited + wait > self.patience:
+                raise LimitTimeout(f"no request slot within {self.patience:.0f}s")
+            self.sleep(wait)
+            waited += wait
+        yield
+
+    def pause(self, seconds: float) -> None:
+        until = self._now() + seconds
+        self.redis.set(self.key + ":pause", until, px=int(seconds * 1000) + 1000)
+
+
+class RedisConcurrency:
+    """:class:`Concurrency` across processes: leases in a sorted set that expire on their own.
+
+    A worker killed while holding a slot leaves a lease that expires after ``lease`` seconds
+    (longer than the HTTP timeout), so a crash never shrinks the limit for good.
+    """
+
+    def __init__(
+        self,
+        redis,
+        key: str,
+        limit: int,
+        *,
+        lease: float = 180.0,
+        sleep: Sleep = time.sleep,
+        patience: float = 300.0,
+        poll: float = 0.05,
+    ) -> None:
+        self.redis, self.key = redis, f"erpbridge:conc:{key}"
+        self.limit, self.lease, self.sleep, self.patience, self.poll = (
+            limit,
+            lease,
+            sleep,
+            patience,
+            poll,
+        )
+        self._enter = redis.register_script(_ENTER_SCRIPT)
+
+    def _now(self) -> float:
+        seconds, micros = self.redis.time()
+        return seconds + micros / 1_000_000
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        member = uuid.uuid4().hex
+        waited = 0.0
+        while not self._enter(keys=[self.key], args=[self._now(), self.limit, member, self.lease]):
+            if waited > self.patience:
+                raise LimitTimeout(f"no concurrency slot within {self.patience:.0f}s")
+            self.sleep(self.poll)
+            waited += self.poll
+        try:
+            yield
+        finally:
+            self.redis.zrem(self.key, member)
+
+    def pause(self, seconds: float) -> None:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Backends: where a connector's limiters keep their state. A connector's ``default_limiter``
+# asks its backend for windows and concurrency caps by key, so the same limits run in memory
+# (one process, tests), in Redis, or in the product's database (sync.limits.DatabaseLimits).
+
+
+class LimitBackend(Protocol):
+    def rate_window(
+        self, key: str, limit: int, seconds: float, *, sleep: Sleep = ...
+    ) -> Limiter: ...
+
+    def concurrency(self, key: str, limit: int, *, sleep: Sleep = ...) -> Limiter: ...
+
+
+class MemoryLimits:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+
+    def rate_window(self, key: str, limit: int, seconds: float, *, sleep: Sleep = time.sleep):
+        return RateWindow(limit, seconds, clock=self.clock, sleep=sleep)
+
+    def concurrency(self, key: str, limit: int, *, sleep: Sleep = time.sleep):
+        return Concurrency(limit)
+
+
+class RedisLimits:
+    def __init__(self, redis) -> None:
+        self.redis = redis
+
+    def rate_window(self, key: str, limit: int, seconds: float, *, sleep: Sleep = time.sleep):
+        return RedisRateWindow(self.redis, key, limit, seconds, sleep=sleep)
+
+    def concurrency(self, key: str, limit: int, *, sleep: Sleep = time.sleep):
+        return RedisConcurrency(self.redis, key, limit, sleep=sleep)

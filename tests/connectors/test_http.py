@@ -1,0 +1,276 @@
+"""The shared HTTP layer: retries, 401 handling, error families, masking, limits."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from connectors.errors import (
+    AuthError,
+    NotFound,
+    OutcomeUnknown,
+    PermissionDenied,
+    RateLimited,
+    TransientError,
+    ValidationFailed,
+    mask_body,
+    mask_headers,
+)
+from connectors.http import ApiClient, RetryPolicy, parse_retry_after
+from connectors.limits import Combined, Concurrency, RateWindow
+from connectors.tokens import MemoryTokenStore, TokenManager
+
+
+def scripted(*steps: int | Exception | Callable[[httpx.Request], httpx.Response]):
+    """A transport answering each request with the next step; records what was sent."""
+    sent: list[httpx.Request] = []
+    queue = list(steps)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        step = queue.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        if callable(step):
+            return step(request)
+        headers = {"Retry-After": "2"} if step == 429 else {}
+        return httpx.Response(step, json={"ok": step < 400}, headers=headers)
+
+    return httpx.MockTransport(handler), sent
+
+
+def make(transport, **kwargs) -> tuple[ApiClient, list[float]]:
+    sleeps: list[float] = []
+    client = ApiClient(
+        base_url="https://remote.invalid",
+        transport=transport,
+        sleep=sleeps.append,
+        rng=random.Random(1),
+        **kwargs,
+    )
+    return client, sleeps
+
+
+def test_reads_retry_transient_faults_with_backoff_then_succeed():
+    transport, sent = scripted(503, httpx.ReadTimeout("slow"), 200)
+    client, sleeps = make(transport)
+    assert client.get("/things").status_code == 200
+    assert len(sent) == 3 and len(sleeps) == 2 and client.retries == 2
+
+
+def test_retries_are_bounded_and_the_last_error_is_raised():
+    transport, sent = scripted(*([500] * 10))
+    client, sleeps = make(transport, retry=RetryPolicy(attempts=3))
+    with pytest.raises(TransientError) as info:
+        client.get("/things")
+    assert len(sent) == 3 and info.value.status == 500
+    assert info.value.exchange.status == 500
+
+
+def test_429_honours_retry_after():
+    transport, sent = scripted(429, 200)
+    client, sleeps = make(transport)
+    client.get("/things")
+    assert 2.0 <= sleeps[0] <= 2.5
+
+
+def test_a_write_whose_answer_is_lost_is_outcome_unknown_and_not_retried():
+    transport, sent = scripted(httpx.ReadError("dropped"), 201)
+    client, _ = make(transport)
+    with pytest.raises(OutcomeUnknown):
+        client.send("POST", "/things", json={"a": 1})
+    assert len(sent) == 1
+
+
+def test_a_write_that_failed_to_connect_is_retried():
+    transport, sent = scripted(httpx.ConnectError("refused"), 201)
+    client, _ = make(transport)
+    assert client.send("POST", "/things", json={}).status_code == 201
+    assert len(sent) == 2
+
+
+def test_an_idempotent_write_is_retried_after_a_lost_answer():
+    transport, sent = scripted(httpx.ReadError("dropped"), 204)
+    client, _ = make(transport)
+    assert client.send("PUT", "/things/eid:x", json={}, idempotent=True).status_code == 204
+    assert len(sent) == 2
+
+
+def test_a_500_on_a_write_is_outcome_unknown_but_a_503_is_retried():
+    transport, sent = scripted(500)
+    client, _ = make(transport)
+    with pytest.raises(OutcomeUnknown):
+        client.send("POST", "/things", json={})
+    transport, sent = scripted(503, 201)
+    client, _ = make(transport)
+    assert client.send("POST", "/things", json={}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("status", "family"),
+    [(400, ValidationFailed), (404, NotFound), (403, PermissionDenied), (422, ValidationFailed)],
+)
+def test_status_codes_map_to_families_without_retry(status, family):
+    transport, sent = scripted(status)
+    client, _ = make(transport)
+    with pytest.raises(family):
+        client.get("/things")
+    assert len(sent) == 1
+
+
+def test_401_refreshes_once_and_retries_then_marks_the_connection():
+    store = MemoryTokenStore({"access_token": "old", "refresh_token": "r1", "expires_at": 9e12})
+    issued = iter(["new1", "new2"])
+    tokens = TokenManager(store, lambda cur: {"access_token": next(issued), "expires_in": 3600})
+    transport, sent = scripted(401, 200)
+    client, _ = make(transport, tokens=tokens)
+    assert client.get("/things").status_code == 200
+    assert [r.headers["Authorization"] for r in sent] == ["Bearer old", "Bearer new1"]
+
+    transport, sent = scripted(401, 401, 200)
+    client, _ = make(transport, tokens=tokens)
+    with pytest.raises(AuthError):
+        client.get("/things")
+    assert len(sent) == 2 and store.needs_reauth
+
+
+def test_token_refresh_happens_before_expiry_and_only_once_across_threads():
+    clock = [1000.0]
+    store = MemoryTokenStore({"access_token": "a0", "refresh_token": "r0", "expires_at": 1030.0})
+    calls: list[str] = []
+    gate = threading.Barrier(4)
+
+    def fetch(current):
+        calls.append(current["refresh_token"])
+        n = len(calls)
+        return {"access_token": f"a{n}", "refresh_token": f"r{n}", "expires_in": 3600}
+
+    manager = TokenManager(store, fetch, leeway=60, clock=lambda: clock[0])
+    results: list[str] = []
+
+    def worker():
+        gate.wait()
+        results.append(manager.access_token())
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == ["r0"]  # the rotating refresh token was used exactly once
+    assert results == ["a1"] * 4 and store.token["refresh_token"] == "r1"
+
+
+def test_secrets_are_masked_in_captured_exchanges():
+    headers = mask_headers({"Authorization": "Bearer abcdefghijklmnop", "Accept": "x"})
+    assert headers["Authorization"] == "****mnop" and headers["Accept"] == "x"
+    body = mask_body(b'{"client_secret": "s3cr3t-value-long", "name": "ok"}', "application/json")
+    assert "s3cr3t" not in body and '"name": "ok"' in body
+    form = mask_body(
+        b"grant_type=refresh_token&refresh_token=abcdefghijk", "application/x-www-form-urlencoded"
+    )
+    assert "abcdefghijk" not in form and "grant_type=refresh_token" in form
+
+
+def test_rate_window_waits_for_the_oldest_start_to_leave():
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    window = RateWindow(2, 10.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(3):
+        with window.slot():
+            pass
+    assert sleeps == [10.0]
+    window.pause(5)
+    with window.slot():
+        pass
+    assert sleeps[-1] == 5.0
+
+
+def test_combined_limits_cap_concurrency():
+    limiter = Combined(Concurrency(2), RateWindow(100, 1.0))
+    inside, peak = [0], [0]
+    lock = threading.Lock()
+    gate = threading.Barrier(5)
+
+    def worker():
+        gate.wait()
+        with limiter.slot():
+            with lock:
+                inside[0] += 1
+                peak[0] = max(peak[0], inside[0])
+            threading.Event().wait(0.02)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 2
+
+
+def test_parse_retry_after_accepts_seconds_and_dates():
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("soon") is None
+
+
+def test_rate_limited_surfaces_when_retries_run_out():
+    transport, _ = scripted(429, 429)
+    client, _ = make(transport, retry=RetryPolicy(attempts=2))
+    with pytest.raises(RateLimited) as info:
+        client.get("/x")
+    assert info.value.retry_after == 2.0
+
+
+@pytest.fixture
+def redis_client():
+    import os
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("REDIS_URL not set: the shared limiters run in the PostgreSQL + Redis pass")
+    import redis
+
+    client = redis.Redis.from_url(url)
+    yield client
+    for key in client.scan_iter("erpbridge:*:test-*"):
+        client.delete(key)
+
+
+def test_redis_rate_window_is_shared_between_limiter_instances(redis_client):
+    from connectors.limits import RedisRateWindow
+
+    sleeps: list[float] = []
+    key = f"test-{random.random()}"
+    first = RedisRateWindow(redis_client, key, 2, 30.0, sleep=sleeps.append, patience=0.01)
+    second = RedisRateWindow(redis_client, key, 2, 30.0, sleep=sleeps.append, patience=0.01)
+    with first.slot(), second.slot():
+        pass
+    from connectors.limits import LimitTimeout
+
+    with pytest.raises(LimitTimeout), first.slot():
+        pass
+
+
+def test_redis_concurrency_is_shared_and_released(redis_client):
+    from connectors.limits import LimitTimeout, RedisConcurrency
+
+    key = f"test-{random.random()}"
+    one = RedisConcurrency(redis_client, key, 1, sleep=lambda s: None, patience=0.01, poll=0.005)
+    two = RedisConcurrency(redis_client, key, 1, sleep=lambda s: None, patience=0.01, poll=0.005)
+    with one.slot(), pytest.raises(LimitTimeout), two.slot():
+        pass
+    with two.slot():
+        pass

@@ -1,0 +1,146 @@
+"""What a flow is: how to fetch its Procore records, what to propose for each, how to write
+and bind it. The engine (``sync.engine``) does the rest the same way for every flow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sync.erp import Written
+from sync.models import Binding, Change, Operation
+
+if TYPE_CHECKING:
+    from sync.context import SyncContext
+
+
+@dataclass
+class Source:
+    """One Procore record as fetched."""
+
+    procore_id: str
+    record: Any
+    project_id: str | None = None
+    parent_id: str = ""
+    deleted: bool = False  # deleted or voided in Procore
+    skip: str = ""  # why this record is not for the ERP (a draft, another ERP's project...)
+
+
+@dataclass
+class Hold:
+    code: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """What a flow proposes for one record; the engine stores it as a Change."""
+
+    operation: str
+    erp_type: str
+    payload: dict[str, Any]
+    erp_id: str = ""
+    number: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)  # queue filter fields + explanation
+    holds: list[Hold] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+    # The binding whose payload/version describe the ERP record this plan changes (the
+    # record's own, or its commitment's for an amend-in-place change order).
+    compare: Binding | None = None
+    # What the binding's fingerprint becomes once sent (defaults to the payload's).
+    full_payload: dict[str, Any] | None = None
+    check_duplicates: bool = False
+
+
+class Flow:
+    """Subclass, set the names, implement ``fetch`` and ``propose``; see sync/README.md."""
+
+    name = ""  # the flow's name: directions, runs, the command's --object
+    binding_type = ""  # Binding.object_type of its records
+    writes_back = True
+
+    def fetch(self, ctx: SyncContext, procore_id: str | None = None) -> Iterator[Source]:
+        raise NotImplementedError
+
+    def propose(self, ctx: SyncContext, source: Source, binding: Binding | None) -> Plan | None:
+        """Map and apply the flow's own rules; ``None`` when there is nothing to write.
+        A ``MappingMissing`` raised here becomes an UNMAPPED_* / UNKNOWN_VENDOR item."""
+        raise NotImplementedError
+
+    def review(
+        self,
+        ctx: SyncContext,
+        source: Source,
+        binding: Binding | None,
+        plan: Plan,
+        remote: Any,
+    ) -> None:
+        """Rules that need the ERP's current copy (``remote``): add holds, reshape the plan."""
+
+    def external_id(self, ctx: SyncContext, procore_id: str) -> str:
+        return f"eb-{ctx.company_id}-{self.binding_type}-{procore_id}"
+
+    def write(self, ctx: SyncContext, change: Change) -> Written:
+        erp, op = ctx.erp, change.operation
+        if op == Operation.CREATE:
+            return erp.create(
+                change.erp_type,
+                change.payload,
+                external_id=self.external_id(ctx, change.procore_id),
+                key=change.idempotency_key,
+            )
+        if op == Operation.UPDATE:
+            return erp.update(
+                change.erp_type,
+                change.erp_id,
+                change.payload,
+                expected_version=change.expected_version,
+                key=change.idempotency_key,
+            )
+        if op == Operation.VOID:
+            return erp.void(
+                change.erp_type,
+                change.erp_id,
+                expected_version=change.expected_version,
+                key=change.idempotency_key,
+            )
+        if op == Operation.LINK:
+            remote = erp.read(change.erp_type, change.erp_id)
+            if remote is None:
+                raise LookupError(f"{change.erp_type} {change.erp_id} is not in the ERP")
+            return Written(remote.erp_id, remote.version, remote.number)
+        raise ValueError(f"{self.name} cannot {op}")
+
+    def bind(self, ctx: SyncContext, change: Change, written: Written) -> Binding | None:
+        """Record the link once the ERP holds the record (inside the writer's transaction)."""
+        if change.operation == Operation.VOID:
+            Binding.objects.filter(
+                connection=ctx.connection,
+                object_type=self.binding_type,
+                procore_id=change.procore_id,
+            ).delete()
+            return None
+        payload = change.context.get("full_payload", change.payload)
+        if change.operation == Operation.LINK:
+            payload = change.context.get("linked_payload", payload)
+        binding, _ = Binding.objects.update_or_create(
+            connection=ctx.connection,
+            object_type=self.binding_type,
+            procore_id=change.procore_id,
+            defaults={
+                "erp_type": change.erp_type,
+                "erp_id": written.erp_id,
+                "erp_number": written.number or change.context.get("number", ""),
+                "fingerprint": change.fingerprint,
+                "payload": payload,
+                "erp_version": written.version,
+                "parent_procore_id": change.context.get("parent_id", ""),
+                "written_back_at": None,
+                "synced_at": ctx.now(),
+            },
+        )
+        return binding
+
+    def write_back(self, ctx: SyncContext, binding: Binding) -> None:
+        """Tell Procore where its record lives in the ERP (origin_id / origin_data)."""

@@ -1,0 +1,72 @@
+"""SyncRun: one execution of a flow, with counts and one outcome row per record."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from sync.models.change import Change
+from sync.models.connection import Connection
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    LOCKED = "locked", "Skipped: another run holds the lock"
+
+
+class Outcome(models.TextChoices):
+    SYNCED = "synced", "Synced"
+    QUEUED = "queued", "Waiting in the queue"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class SyncRun(models.Model):
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="runs")
+    object_type = models.CharField(max_length=40)
+    procore_id = models.CharField(max_length=64, blank=True, default="")
+    trigger = models.CharField(max_length=30, default="manual")
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    synced = models.PositiveIntegerField(default=0)
+    queued = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    api_calls = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    # What the run found worth saying that is not an error: a poll that found changes no
+    # webhook had delivered, a full resync that bound existing ERP documents.
+    note = models.TextField(blank=True, default="")
+    missed_by_webhooks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["connection", "object_type", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} run {self.pk} ({self.status})"
+
+    def counts(self) -> dict[str, int]:
+        return {o.value: getattr(self, o.value) for o in Outcome}
+
+
+class SyncRunRecord(models.Model):
+    """One record's outcome in a run: one narrow row each, so a run's history can be paged
+    and filtered ("what failed?") with an index instead of parsing a large JSON blob."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="records")
+    procore_id = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    change = models.ForeignKey(
+        Change, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.procore_id}: {self.outcome}"

@@ -1,0 +1,1 @@
+"""Writes of the sync engine, HackSoft style: ``<entity>_<action>(*, ...)``."""

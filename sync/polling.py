@@ -149,7 +149,10 @@ def poll_flow(
                 _loop(ctx, flow, run, record_id, token)
             stamps = [t for t in changed.values() if t is not None]
             newest = max([since, *stamps])
-            _note_missed(run, connection, flow.name, changed, since, cursor.updated_at)
+            # The overlap re-reads records already seen (our own origin write-backs among
+            # them): only what changed after the watermark is news a webhook should have sent.
+            fresh = {rid: t for rid, t in changed.items() if t is None or t > since}
+            _note_missed(run, connection, flow.name, fresh, since, cursor.updated_at)
         run.api_calls = _calls(ctx)
         # Only now: a run that died above leaves the cursor where it was (resumable).
         Cursor.objects.filter(pk=cursor.pk).update(watermark=newest, updated_at=timezone.now())

@@ -1,6 +1,7 @@
 """Server time of the exception queue with 100,000 open items, on SQLite and PostgreSQL.
 
     .venv/bin/python benchmarks/queue_latency.py [--items 100000] [--runs 30]
+        [--reuse DIR] [--only sqlite|postgresql]
 
 For each database (SQLite in a temporary file; PostgreSQL when it answers on 127.0.0.1:5432,
 in a scratch database created and dropped here), the schema is migrated, 100,000 open items
@@ -15,6 +16,11 @@ and 300 vendors, and Django's test client (no network, the full middleware stack
 Each figure is p50/p95 in milliseconds over ``--runs`` requests and the query count; the
 query count is also taken with 25 and 200 items per page (it must not change). Prints JSON.
 Target: p95 <= 150 ms each.
+
+Seeding 100,000 items takes minutes. ``--reuse DIR`` keeps the seeded databases between runs
+(SQLite: ``DIR/queue-<items>.sqlite3``; PostgreSQL: ``erpbridge_bench_queue_<items>``, not
+dropped); a later run with the same ``--items`` migrates them (new indexes included) and skips
+the seed. ``--only`` measures one database.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432/erpbridge_bench_queue"
 
 
-def child(database_url: str, items: int, runs: int) -> dict:
+def child(database_url: str, items: int, runs: int, reuse: bool = False) -> dict:
     """Run one database's measurement in a fresh interpreter (settings read the env once)."""
     env = {
         **os.environ,
@@ -44,7 +50,16 @@ def child(database_url: str, items: int, runs: int) -> dict:
     }
     env.pop("REDIS_URL", None)
     out = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, __file__, "--child", "--items", str(items), "--runs", str(runs)],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            "--items",
+            str(items),
+            "--runs",
+            str(runs),
+            *(["--reuse", "-"] if reuse else []),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -66,15 +81,21 @@ def pg_answers() -> bool:
         return False
 
 
-def pg_database(action: str) -> None:
+def pg_database(action: str, name: str = "erpbridge_bench_queue") -> None:
+    """create (dropping any previous one), drop, or ensure (create if missing)."""
     import psycopg
 
     with psycopg.connect(
         host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
     ) as conn:
-        conn.execute("DROP DATABASE IF EXISTS erpbridge_bench_queue WITH (FORCE)")
+        if action == "ensure":
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if found is None:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            return
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if action == "create":
-            conn.execute("CREATE DATABASE erpbridge_bench_queue")
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 # -- inside the child -----------------------------------------------------------------------
@@ -170,10 +191,11 @@ def calibration() -> float:
     return round((time.perf_counter() - start) * 1000, 1)
 
 
-def measure(items: int, runs: int) -> dict:
+def measure(items: int, runs: int, reuse: bool = False) -> dict:
     import django
 
     django.setup()
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -189,8 +211,13 @@ def measure(items: int, runs: int) -> dict:
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA journal_mode=WAL")
+    cache.clear()  # counts cached by an earlier run (maybe of other code) must not answer
     t0 = time.perf_counter()
-    seed(items)
+    seeded = reuse and ExceptionItem.objects.count() == items
+    if not seeded:
+        if ExceptionItem.objects.exists():
+            raise SystemExit("the reused database holds another --items; remove it first")
+        seed(items)
     seed_seconds = time.perf_counter() - t0
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
@@ -250,6 +277,7 @@ def measure(items: int, runs: int) -> dict:
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "open_items": items,
         "seed_seconds": round(seed_seconds, 1),
+        "reused_seed": seeded,
         "runs": runs,
         **results,
         "target_p95_ms": 150,
@@ -262,23 +290,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--reuse", metavar="DIR", help="keep the seeded databases for reuse")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
         import logging
 
         logging.disable(logging.WARNING)
-        print(json.dumps(measure(args.items, args.runs)))
+        print(json.dumps(measure(args.items, args.runs, reuse=bool(args.reuse))))
         return
     out = []
-    with tempfile.TemporaryDirectory() as tmp:
-        out.append(child(f"sqlite:///{tmp}/queue.sqlite3", args.items, args.runs))
-    if pg_answers():
-        pg_database("create")
+    reuse = bool(args.reuse)
+    if args.only != "postgresql":
+        if reuse:
+            folder = Path(args.reuse).resolve()
+            folder.mkdir(parents=True, exist_ok=True)
+            db = folder / f"queue-{args.items}.sqlite3"
+            out.append(child(f"sqlite:///{db}", args.items, args.runs, reuse=True))
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                out.append(child(f"sqlite:///{tmp}/queue.sqlite3", args.items, args.runs))
+    if args.only == "sqlite":
+        pass
+    elif pg_answers():
+        name = f"erpbridge_bench_queue_{args.items}" if reuse else "erpbridge_bench_queue"
+        pg_database("ensure" if reuse else "create", name)
         try:
-            out.append(child(PG, args.items, args.runs))
+            out.append(child(PG.rsplit("/", 1)[0] + "/" + name, args.items, args.runs, reuse))
         finally:
-            pg_database("drop")
+            if not reuse:
+                pg_database("drop", name)
     else:
         out.append({"database": "postgresql", "skipped": "nothing answers on 127.0.0.1:5432"})
     print(json.dumps({"benchmark": "queue_latency", "results": out}, indent=2))

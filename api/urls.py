@@ -46,6 +46,11 @@ v1 = [
     ),
     path("reconciliation/portfolio/", reconciliation.Portfolio.as_view(), name="portfolio"),
     path("reconciliation/projects/", reconciliation.ProjectFigures.as_view(), name="projects"),
+    path(
+        "reconciliation/projects/<str:procore_project_id>/",
+        reconciliation.ProjectReport.as_view(),
+        name="project",
+    ),
     path("audit/", audit.AuditList.as_view(), name="audit"),
 ]
 

@@ -189,7 +189,8 @@ def portfolio(request):
 
 
 def _portfolio_export(request, f, fmt: str):
-    rows = list(reports.portfolio_rows(request.user, f))
+    qs = reports.portfolio_rows(request.user, f)
+    rows = list(qs)
     project_sheet = exports.Sheet(
         "Portfolio",
         ["Project", "Number", "Procore project id", "Status", "Subsidiary", "ERP", "As of"],
@@ -213,7 +214,8 @@ def _portfolio_export(request, f, fmt: str):
     totals_sheet = exports.Sheet(
         "Totals per currency",
         [],
-        (([], cur, t) for cur, t in reports.per_currency(rows).items()),
+        # The page's totals: one per currency, summed by the database over the same rows.
+        (([], cur, t) for cur, t in reports.totals_per_currency(qs).items()),
     )
     commitments_sheet = exports.Sheet(
         "Commitments",

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Subquery, Sum
+from django.db.models import Count, F, Q, Subquery, Sum
 from django.db.models.functions import Abs
 
 from accounts import roles
@@ -138,6 +138,7 @@ class Portfolio:
     page: int = 1
     pages: int = 1
     chart_rows: list[dict] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> counts
 
 
 def portfolio_rows(user, f: PortfolioFilters, runs=None):
@@ -157,15 +158,6 @@ def portfolio_rows(user, f: PortfolioFilters, runs=None):
     return qs.order_by("project_name", "procore_project_id", "currency")
 
 
-def per_currency(rows) -> dict[str, dict[str, Decimal]]:
-    out: dict[str, dict[str, Decimal]] = {}
-    for row in rows:
-        sums = out.setdefault(row.currency, dict.fromkeys(AMOUNTS, ZERO))
-        for name in AMOUNTS:
-            sums[name] += getattr(row, name)
-    return _with_variances(out)
-
-
 def _with_variances(out):
     for sums in out.values():
         for figure in FIGURES:
@@ -173,10 +165,31 @@ def _with_variances(out):
     return dict(sorted(out.items()))
 
 
+def currency_totals(qs) -> tuple[dict[str, dict[str, Decimal]], dict[str, dict[str, int]]]:
+    """One sum per currency, computed by the database over every filtered row (amounts of
+    different currencies are never added), and per currency how many rows (projects) there
+    are and how many have a variance. The page, its exports and the API all read these."""
+    rows = (
+        qs.order_by()
+        .values("currency")
+        .annotate(
+            **{n: Sum(n) for n in AMOUNTS},
+            projects=Count("pk"),
+            projects_with_variance=Count("pk", filter=Q(has_variance=True)),
+        )
+    )
+    totals, counts = {}, {}
+    for r in rows:
+        totals[r["currency"]] = {n: r[n] or ZERO for n in AMOUNTS}
+        counts[r["currency"]] = {
+            "projects": r["projects"],
+            "projects_with_variance": r["projects_with_variance"],
+        }
+    return _with_variances(totals), dict(sorted(counts.items()))
+
+
 def totals_per_currency(qs) -> dict[str, dict[str, Decimal]]:
-    """One sum per currency, computed by the database over every filtered row."""
-    rows = qs.order_by().values("currency").annotate(**{n: Sum(n) for n in AMOUNTS})
-    return _with_variances({r["currency"]: {n: r[n] or ZERO for n in AMOUNTS} for r in rows})
+    return currency_totals(qs)[0]
 
 
 def portfolio(user, f: PortfolioFilters, page: int = 1, per_page: int = PER_PAGE) -> Portfolio:
@@ -196,14 +209,16 @@ def portfolio(user, f: PortfolioFilters, page: int = 1, per_page: int = PER_PAGE
             *(f"{x}_{side}" for x in ("committed", "billed", "paid") for side in SIDES),
         )
     )
+    totals, counts = currency_totals(qs)
     out = Portfolio(
         runs=runs,
         rows=rows,
-        totals=totals_per_currency(qs),
+        totals=totals,
         count=count,
         page=page,
         pages=pages,
         chart_rows=chart_rows,
+        counts=counts,
     )
     flagged = [r for r in rows if r.has_variance]
     if flagged:
@@ -395,13 +410,14 @@ def project_report(user, procore_project_id: str) -> ProjectReport | None:
         "kind", "vendor_name", "number", "pk"
     )
     commitments: dict[str, Line] = {}
-    vendors: dict[str, Line] = {}
+    vendors: dict[tuple[str, str], Line] = {}
     erp_only: list[Line] = []
-    orphans: list[tuple] = []
     names = erp_vendor_names(run.connection_id)
     for doc, cause, item in with_causes(docs):
         if doc.kind == DocKind.COMMITMENT:
-            line = commitments.setdefault(doc.commitment_id, Line(doc.commitment_id, ""))
+            line = commitments.setdefault(
+                doc.commitment_id, Line(doc.commitment_id, "", currency=doc.currency)
+            )
             line.label, line.sub, line.doc, line.currency = (
                 doc.number or doc.procore_id,
                 doc.title,
@@ -409,7 +425,9 @@ def project_report(user, procore_project_id: str) -> ProjectReport | None:
                 doc.currency,
             )
         elif doc.kind == DocKind.REQUISITION:
-            line = commitments.setdefault(doc.commitment_id, Line(doc.commitment_id, ""))
+            line = commitments.setdefault(
+                doc.commitment_id, Line(doc.commitment_id, "", currency=doc.currency)
+            )
         else:
             line = Line(f"erp:{doc.erp_id}", doc.title, doc=doc, currency=doc.currency)
             erp_only.append(line)
@@ -422,11 +440,11 @@ def project_report(user, procore_project_id: str) -> ProjectReport | None:
                 line.items.append(item)
         vkey = doc.vendor_id or f"erp:{doc.erp_vendor_id}"
         vname = doc.vendor_name or names.get(doc.erp_vendor_id) or f"ERP vendor {doc.erp_vendor_id}"
-        vendor = vendors.setdefault(vkey, Line(vkey, vname, currency=doc.currency))
+        # One line per vendor and currency: amounts of different currencies are never added.
+        vendor = vendors.setdefault((vkey, doc.currency), Line(vkey, vname, currency=doc.currency))
         vendor.add(doc)
         if cause:
             vendor.causes[cause] = vendor.causes.get(cause, 0) + 1
-        orphans.append((doc, cause))
     for line in commitments.values():
         if not line.label:  # pay apps of a commitment with no row of its own
             line.label = f"Commitment {line.key}"
@@ -434,7 +452,7 @@ def project_report(user, procore_project_id: str) -> ProjectReport | None:
         run=run,
         figures=figures,
         commitments=sorted(commitments.values(), key=lambda x: (x.label, x.key)),
-        vendors=sorted(vendors.values(), key=lambda x: x.label.lower()),
+        vendors=sorted(vendors.values(), key=lambda x: (x.label.lower(), x.currency)),
         erp_only=erp_only,
         history=variance_history(user, procore_project_id=procore_project_id),
     )

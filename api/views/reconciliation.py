@@ -1,56 +1,86 @@
-"""/api/v1/reconciliation/: the figures of the latest successful reconciliation per ERP
-connection (committed / billed / paid / retained, Procore vs ERP, with the variances).
+"""/api/v1/reconciliation/: the PM reports' figures (committed / billed / paid / retained,
+Procore vs ERP, with the variances and their causes) for the firm's own tools.
 
-Read through reconciliation.selectors. Who sees what follows the PM reports
-(reconciliation.report_selectors): project managers the projects they follow
-(accounts.ProjectAccess), controllers and integration admins every project.
-The PM reports issue may grow these figures (history, drill-down); the shapes here are the
-ones the stored ProjectTotals carry today.
+One source of truth: every figure here is read through ``reconciliation.report_selectors``,
+the module the report pages (exceptions_ui/views_reports.py) read: the same runs (the
+latest successful run of each ERP connection that stored report figures), the same rows
+(ProjectFigures, DocumentFigures), the same filters, totals per currency (never added
+across currencies), the same causes and the same scoping (project managers the projects
+assigned to them in accounts.ProjectAccess, controllers and integration admins every one;
+a project someone may not see is a 404, as on the pages).
+
+* ``portfolio/``: the runs it is "as of", and the portfolio page's totals per currency;
+* ``projects/``: the portfolio page's rows (one per project and currency), cursor-paged;
+* ``projects/{procore_project_id}/``: the project page: its totals, per commitment, per
+  vendor, ERP-only documents.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
-
-from django.db.models import QuerySet, Subquery
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
-from accounts import roles
 from api.base import ApiView, ListApiView
 from api.pagination import Ascending
 from api.permissions import ReadReports
-from reconciliation.models import ProjectTotals
-from sync.models import Connection, Kind
+from reconciliation import report_selectors as reports
+from reconciliation.figures_models import ProjectFigures as ProjectFiguresModel
 
-FIGURES = ProjectTotals.FIGURES
-
-
-def _latest_runs(connection_id: int | None = None) -> dict[int, object]:
-    from reconciliation import selectors
-
-    connections = Connection.objects.filter(kind__in=(Kind.NETSUITE, Kind.QUICKBOOKS))
-    if connection_id is not None:
-        connections = connections.filter(pk=connection_id)
-    runs = {}
-    for conn in connections.only("pk"):
-        run = selectors.latest_run(connection_id=conn.pk)
-        if run is not None:
-            runs[conn.pk] = run
-    return runs
+FIGURES = reports.FIGURES
+MAX_ID = 2**31 - 1
 
 
-def visible_totals(user, connection_id: int | None = None) -> QuerySet[ProjectTotals]:
-    runs = _latest_runs(connection_id)
-    totals = ProjectTotals.objects.filter(run_id__in=[r.pk for r in runs.values()])
-    # The reports' rule (reconciliation.report_selectors.sees_all).
-    if user.has_perm(roles.WORK_EXCEPTION_QUEUE) or user.has_perm(roles.MANAGE_CONNECTIONS):
-        return totals
-    from accounts.models import ProjectAccess
+# -- filters (the portfolio page's, plus one project / one currency) ------------------------
 
-    mine = ProjectAccess.objects.filter(user_id=user.pk).values("procore_project_id")
-    return totals.filter(procore_project_id__in=Subquery(mine))
+
+class PortfolioQuery(serializers.Serializer):
+    subsidiary = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    connection = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="One ERP connection"
+    )
+    status = serializers.ChoiceField(
+        choices=["active", "inactive"],
+        required=False,
+        allow_blank=True,
+        help_text="The project's status",
+    )
+    pm = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="A user id: the projects assigned to that project manager",
+    )
+    variances_only = serializers.BooleanField(
+        required=False, default=False, help_text="Only projects with a variance"
+    )
+
+    def filters(self) -> reports.PortfolioFilters:
+        data = self.validated_data
+        return reports.PortfolioFilters(
+            subsidiary=data.get("subsidiary") or "",
+            connection=data.get("connection"),
+            status=data.get("status") or "",
+            pm=data.get("pm"),
+            variances_only=bool(data.get("variances_only")),
+        )
+
+
+class ProjectsQuery(PortfolioQuery):
+    project = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, help_text="One Procore project id"
+    )
+    currency = serializers.CharField(required=False, allow_blank=True, max_length=3)
+
+
+def _query(serializer_class, request):
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query
+
+
+# -- shapes ---------------------------------------------------------------------------------
 
 
 class FigureSerializer(serializers.Serializer):
@@ -59,160 +89,257 @@ class FigureSerializer(serializers.Serializer):
     variance = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
-class ProjectFiguresSerializer(serializers.ModelSerializer):
+def figures_of(amounts) -> dict:
+    """The four figures, each {procore, erp, variance}, from a dict of ``reports.AMOUNTS``."""
+    out = {}
+    for name in FIGURES:
+        procore, erp = amounts[f"{name}_procore"], amounts[f"{name}_erp"]
+        out[name] = {"procore": procore, "erp": erp, "variance": procore - erp}
+    return out
+
+
+class FiguresSerializer(serializers.Serializer):
+    committed = FigureSerializer(help_text="Original + approved change orders")
+    billed = FigureSerializer(help_text="Work claimed (retainage not deducted)")
+    paid = FigureSerializer()
+    retained = FigureSerializer(help_text="Retainage held to date, less releases")
+
+
+class CausesField(serializers.DictField):
+    """How many differing documents have each cause (codes of ``reports.CAUSES``)."""
+
+    child = serializers.IntegerField()
+
+
+class AsOfRunSerializer(serializers.Serializer):
+    run = serializers.IntegerField()
+    connection = serializers.IntegerField()
+    connection_name = serializers.CharField()
+    as_of = serializers.DateTimeField()
+
+
+def run_of(run) -> dict:
+    return {
+        "run": run.pk,
+        "connection": run.connection_id,
+        "connection_name": run.connection.name,
+        "as_of": run.as_of,
+    }
+
+
+class CurrencyTotalSerializer(FiguresSerializer):
+    currency = serializers.CharField()
+    projects = serializers.IntegerField()
+    projects_with_variance = serializers.IntegerField()
+
+
+class PortfolioSerializer(serializers.Serializer):
+    runs = AsOfRunSerializer(many=True, help_text="The reconciliation runs these figures are as of")
+    causes = serializers.DictField(
+        child=serializers.CharField(), help_text="Cause codes and what they mean"
+    )
+    totals = CurrencyTotalSerializer(
+        many=True,
+        help_text="One line per currency: amounts of different currencies are never added",
+    )
+
+
+class ProjectRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    run = serializers.IntegerField(source="run_id")
+    connection = serializers.IntegerField(source="connection_id")
+    connection_name = serializers.SerializerMethodField()
+    procore_project_id = serializers.CharField()
+    project_name = serializers.CharField()
+    project_number = serializers.CharField()
+    active = serializers.BooleanField()
+    subsidiary_id = serializers.CharField()
+    currency = serializers.CharField()
+    as_of = serializers.DateTimeField()
     committed = serializers.SerializerMethodField()
     billed = serializers.SerializerMethodField()
     paid = serializers.SerializerMethodField()
     retained = serializers.SerializerMethodField()
+    has_variance = serializers.BooleanField()
     in_agreement = serializers.SerializerMethodField()
+    causes = serializers.SerializerMethodField()
 
-    class Meta:
-        model = ProjectTotals
-        fields = (
-            "id",
-            "connection",
-            "run",
-            "procore_project_id",
-            "project_name",
-            "currency",
-            "as_of",
-            "committed",
-            "billed",
-            "paid",
-            "retained",
-            "in_agreement",
-        )
+    def _figure(self, row, name) -> dict:
+        return figures_of({n: getattr(row, n) for n in reports.AMOUNTS})[name]
 
-    def _figure(self, totals, name):
-        return FigureSerializer(
-            {
-                "procore": getattr(totals, f"{name}_procore"),
-                "erp": getattr(totals, f"{name}_erp"),
-                "variance": totals.variance(name),
-            }
-        ).data
+    def get_connection_name(self, row) -> str:
+        return self.context.get("connection_names", {}).get(row.connection_id, "")
 
     @extend_schema_field(FigureSerializer)
-    def get_committed(self, totals):
-        return self._figure(totals, "committed")
+    def get_committed(self, row):
+        return FigureSerializer(self._figure(row, "committed")).data
 
     @extend_schema_field(FigureSerializer)
-    def get_billed(self, totals):
-        return self._figure(totals, "billed")
+    def get_billed(self, row):
+        return FigureSerializer(self._figure(row, "billed")).data
 
     @extend_schema_field(FigureSerializer)
-    def get_paid(self, totals):
-        return self._figure(totals, "paid")
+    def get_paid(self, row):
+        return FigureSerializer(self._figure(row, "paid")).data
 
     @extend_schema_field(FigureSerializer)
-    def get_retained(self, totals):
-        return self._figure(totals, "retained")
+    def get_retained(self, row):
+        return FigureSerializer(self._figure(row, "retained")).data
 
-    def get_in_agreement(self, totals) -> bool:
-        return all(totals.variance(name) == 0 for name in FIGURES)
+    def get_in_agreement(self, row) -> bool:
+        return not row.has_variance
 
-
-def _connection_param(request) -> int | None:
-    from rest_framework.exceptions import ValidationError
-
-    raw = request.query_params.get("connection", "")
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise ValidationError({"connection": ["A connection id (a number)."]})
-    return int(raw)
+    @extend_schema_field(CausesField)
+    def get_causes(self, row):
+        return self.context.get("causes", {}).get((row.run_id, row.procore_project_id), {})
 
 
-FILTERS = [
-    OpenApiParameter("connection", int, description="One ERP connection"),
-    OpenApiParameter("project", str, description="One Procore project id"),
-    OpenApiParameter("currency", str),
-    OpenApiParameter("variance_only", bool, description="Only projects that disagree"),
-]
-
-
-class ProjectFigures(ListApiView):
-    permission_classes = [ReadReports]
-    serializer_class = ProjectFiguresSerializer
-    pagination_class = Ascending
-
-    @extend_schema(parameters=FILTERS, summary="Per project and currency, latest run")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        params = self.request.query_params
-        totals = visible_totals(self.request.user, _connection_param(self.request))
-        if params.get("project"):
-            totals = totals.filter(procore_project_id=params["project"][:64])
-        if params.get("currency"):
-            totals = totals.filter(currency=params["currency"].upper()[:3])
-        if params.get("variance_only") in ("1", "true", "yes"):
-            from django.db.models import F, Q
-
-            differs = Q()
-            for name in FIGURES:
-                differs |= ~Q(**{f"{name}_procore": F(f"{name}_erp")})
-            totals = totals.filter(differs)
-        return totals
-
-
-class PortfolioLine(serializers.Serializer):
-    connection = serializers.IntegerField()
-    connection_name = serializers.CharField()
+class ReportLineSerializer(FiguresSerializer):
+    key = serializers.CharField(help_text="Procore commitment id, vendor id or erp:<id>")
+    label = serializers.CharField()
+    title = serializers.CharField()
     currency = serializers.CharField()
-    as_of = serializers.DateTimeField()
-    projects = serializers.IntegerField()
-    projects_with_variance = serializers.IntegerField()
-    committed = FigureSerializer()
-    billed = FigureSerializer()
-    paid = FigureSerializer()
-    retained = FigureSerializer()
+    document = serializers.IntegerField(
+        allow_null=True, help_text="The document row (its page: /queue/reports/…/documents/N/)"
+    )
+    status = serializers.CharField()
+    vendor = serializers.CharField()
+    erp_id = serializers.CharField()
+    erp_number = serializers.CharField()
+    has_variance = serializers.BooleanField()
+    causes = CausesField()
+    items = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Exception queue items behind the variance"
+    )
 
 
-class PortfolioSerializer(serializers.Serializer):
-    results = PortfolioLine(many=True)
+def line_of(line) -> dict:
+    doc = line.doc
+    return {
+        "key": line.key,
+        "label": line.label,
+        "title": line.sub,
+        "currency": line.currency,
+        "document": doc.pk if doc is not None else None,
+        "status": doc.status if doc is not None else "",
+        "vendor": doc.vendor_name if doc is not None else "",
+        "erp_id": doc.erp_id if doc is not None else "",
+        "erp_number": doc.erp_number if doc is not None else "",
+        "has_variance": line.has_variance,
+        "causes": dict(sorted(line.causes.items())),
+        "items": [i.pk for i in line.items],
+        **figures_of(line.figures),
+    }
+
+
+class ProjectTotalSerializer(FiguresSerializer):
+    currency = serializers.CharField()
+    has_variance = serializers.BooleanField()
+
+
+class ProjectReportSerializer(serializers.Serializer):
+    procore_project_id = serializers.CharField()
+    project_name = serializers.CharField()
+    project_number = serializers.CharField()
+    run = AsOfRunSerializer()
+    totals = ProjectTotalSerializer(many=True, help_text="One line per currency")
+    commitments = ReportLineSerializer(many=True, help_text="Pay applications folded in")
+    vendors = ReportLineSerializer(many=True, help_text="One line per vendor and currency")
+    erp_only = ReportLineSerializer(many=True, help_text="ERP documents Procore does not explain")
+
+
+# -- views ----------------------------------------------------------------------------------
 
 
 class Portfolio(ApiView):
     permission_classes = [ReadReports]
 
     @extend_schema(
-        parameters=[FILTERS[0]],
+        parameters=[PortfolioQuery],
         responses=PortfolioSerializer,
-        summary="Totals per ERP connection and currency (the projects you may see)",
+        summary="The portfolio's totals per currency (the projects you may see)",
     )
     def get(self, request):
-        totals = visible_totals(request.user, _connection_param(request)).select_related(
-            "connection"
-        )
-        lines: dict[tuple[int, str], dict] = {}
-        sums: dict[tuple[int, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        for row in totals.order_by("connection__name", "currency").iterator(chunk_size=2000):
-            key = (row.connection_id, row.currency)
-            line = lines.setdefault(
-                key,
-                {
-                    "connection": row.connection_id,
-                    "connection_name": row.connection.name,
-                    "currency": row.currency,
-                    "as_of": row.as_of,
-                    "projects": 0,
-                    "projects_with_variance": 0,
-                },
-            )
-            line["projects"] += 1
-            if any(row.variance(name) != 0 for name in FIGURES):
-                line["projects_with_variance"] += 1
-            for name in FIGURES:
-                sums[key][f"{name}_procore"] += getattr(row, f"{name}_procore")
-                sums[key][f"{name}_erp"] += getattr(row, f"{name}_erp")
-        results = []
-        for key, line in lines.items():
-            for name in FIGURES:
-                procore, erp = sums[key][f"{name}_procore"], sums[key][f"{name}_erp"]
-                line[name] = {"procore": procore, "erp": erp, "variance": procore - erp}
-            results.append(line)
-        from rest_framework.response import Response
+        f = _query(PortfolioQuery, request).filters()
+        runs = reports.latest_runs(f.connection)
+        totals, counts = reports.currency_totals(reports.portfolio_rows(request.user, f, runs))
+        body = {
+            "runs": [run_of(r) for r in runs],
+            "causes": reports.CAUSES,
+            "totals": [
+                {"currency": cur, **counts[cur], **figures_of(sums)} for cur, sums in totals.items()
+            ],
+        }
+        return Response(PortfolioSerializer(body).data)
 
-        return Response(PortfolioSerializer({"results": results}).data)
+
+class ProjectFigures(ListApiView):
+    permission_classes = [ReadReports]
+    serializer_class = ProjectRowSerializer
+    pagination_class = Ascending
+
+    @extend_schema(
+        parameters=[ProjectsQuery], summary="Per project and currency (the portfolio's rows)"
+    )
+    def get(self, request, *args, **kwargs):
+        self.query = _query(ProjectsQuery, request)
+        self.runs = reports.latest_runs(self.query.validated_data.get("connection"))
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "query", None) is None:  # the schema generator asks, not a request
+            return ProjectFiguresModel.objects.none()
+        data = self.query.validated_data
+        rows = reports.portfolio_rows(self.request.user, self.query.filters(), self.runs)
+        if data.get("project"):
+            rows = rows.filter(procore_project_id=data["project"])
+        if data.get("currency"):
+            rows = rows.filter(currency=data["currency"].upper())
+        return rows
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        # The page's causes, read as the portfolio page reads them (one query per page).
+        flagged = [r.procore_project_id for r in page or () if r.has_variance]
+        self.causes = reports.cause_counts(self.runs, flagged) if flagged else {}
+        return page
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "causes": getattr(self, "causes", {}),
+            "connection_names": {r.connection_id: r.connection.name for r in self.runs},
+        }
+
+
+class ProjectReport(ApiView):
+    permission_classes = [ReadReports]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("procore_project_id", str, OpenApiParameter.PATH)],
+        responses=ProjectReportSerializer,
+        summary="One project: totals, per commitment, per vendor, ERP-only documents",
+    )
+    def get(self, request, procore_project_id: str):
+        report = reports.project_report(request.user, procore_project_id)
+        if report is None:
+            raise NotFound("No such project in your reports.")
+        head = report.figures[0]
+        body = {
+            "procore_project_id": head.procore_project_id,
+            "project_name": head.project_name,
+            "project_number": head.project_number,
+            "run": run_of(report.run),
+            "totals": [
+                {
+                    "currency": r.currency,
+                    "has_variance": r.has_variance,
+                    **figures_of({n: getattr(r, n) for n in reports.AMOUNTS}),
+                }
+                for r in report.figures
+            ],
+            "commitments": [line_of(x) for x in report.commitments],
+            "vendors": [line_of(x) for x in report.vendors],
+            "erp_only": [line_of(x) for x in report.erp_only],
+        }
+        return Response(ProjectReportSerializer(body).data)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
-
 import pytest
 from django.utils import timezone
 
 from accounts.models import ProjectAccess
 from audit.models import AuditEntry
 from mappings.models import CurrencyMapping, MappingChange, MappingUpload, ReferenceRecord
-from reconciliation.models import ProjectTotals, ReconciliationRun, ReconStatus
 from sync.models import ChangeState, ExceptionEvent, ExceptionItem, ItemStatus, SyncRun
 from tests.api.conftest import make_item
 
@@ -293,43 +289,7 @@ def test_upload_validate_preview_apply(api, currency_refs):
     )
 
 
-# -- reconciliation and audit ------------------------------------------------------------
-
-
-def test_reconciliation_portfolio_and_projects(api, connections):
-    erp = connections[1]
-    now = timezone.now()
-    old = ReconciliationRun.objects.create(connection=erp, status=ReconStatus.SUCCEEDED)
-    ReconciliationRun.objects.filter(pk=old.pk).update(started_at=now - timedelta(days=1))
-    run = ReconciliationRun.objects.create(connection=erp, status=ReconStatus.SUCCEEDED)
-    for r, paid in ((old, "1"), (run, "90")):
-        ProjectTotals.objects.create(
-            run=r,
-            connection=erp,
-            procore_project_id="77",
-            project_name="Tower",
-            currency="USD",
-            as_of=now,
-            committed_procore=Decimal("100"),
-            committed_erp=Decimal("100"),
-            paid_procore=Decimal("100"),
-            paid_erp=Decimal(paid),
-        )
-    client = api("pm")
-    from django.contrib.auth import get_user_model
-
-    ProjectAccess.objects.create(
-        user=get_user_model().objects.get(username="pm"), procore_project_id="77"
-    )
-
-    projects = client.get("/api/v1/reconciliation/projects/").json()["results"]
-    portfolio = client.get("/api/v1/reconciliation/portfolio/").json()["results"]
-
-    assert len(projects) == 1 and projects[0]["run"] == run.pk
-    assert projects[0]["paid"] == {"procore": "100.00", "erp": "90.00", "variance": "10.00"}
-    assert projects[0]["in_agreement"] is False
-    assert portfolio[0]["projects_with_variance"] == 1
-    assert portfolio[0]["committed"]["variance"] == "0.00"
+# -- audit (reconciliation: tests/api/test_reconciliation.py) ------------------------------
 
 
 def test_audit_log_filter_and_csv_export(api, connections):

@@ -108,6 +108,7 @@ ACCESS: dict[str, object] = {
     "api:upload_discard": MAPPINGS,
     "api:portfolio": REPORTS,
     "api:projects": REPORTS,
+    "api:project": REPORTS,
     "api:audit": AUDIT,
 }
 # Every URL under /admin/ (named or not): the Django admin.

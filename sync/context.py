@@ -13,6 +13,28 @@ from sync.lookups import MappingMissing, ProjectTarget, VendorTarget
 from sync.models import Binding, Connection, SyncRun
 
 
+def origin_id_for(connection: Connection, erp_id: str) -> str:
+    """The ``origin_id`` Procore keeps on a record the ERP of ``connection`` holds.
+
+    Procore wants origin_id unique per company and object type (../shared/reference/
+    procore-api.md, "Integration fields"), and one Procore company can feed two ERP
+    connections (projects of one subsidiary in NetSuite, another's in QuickBooks: the demo
+    company does). Their ids overlap (purchase order "1" exists in both), so a bare ERP id
+    made the second write-back fail with 422 duplicate_origin_id. The id is scoped by the ERP
+    account, which is stable across reinstalls: ``netsuite:<account>:<id>``,
+    ``quickbooks:<realm>:<id>``. We never read origin_id back to bind; origin_data carries
+    the readable document number.
+    """
+    return f"{origin_scope(connection)}:{erp_id}"
+
+
+def origin_scope(connection: Connection) -> str:
+    """``netsuite:<account>`` or ``quickbooks:<realm>``: which ERP books a record is in."""
+    settings = connection.settings or {}
+    scope = settings.get("account_id") or settings.get("realm_id") or f"c{connection.pk}"
+    return f"{connection.kind}:{scope}"
+
+
 class BoundLookup:
     """The mapping lookup, completed by what the engine itself created: a project job or an
     ERP vendor that a flow created (its Binding) counts as mapped."""
@@ -73,6 +95,13 @@ class SyncContext:
     @property
     def kind(self) -> str:
         return self.connection.kind
+
+    def origin_id(self, erp_id: str) -> str:
+        return origin_id_for(self.connection, erp_id)
+
+    @property
+    def origin_scope(self) -> str:
+        return origin_scope(self.connection)
 
     def projects(self) -> list[tuple[Any, Any]]:
         """Procore projects with their mapping (``None`` when unmapped), read once per run.

@@ -238,5 +238,5 @@ class CommitmentsFlow(Flow):
             c_kind or "work_order_contract",
             binding.procore_id,
             project_id,
-            Origin(binding.erp_id, data),
+            Origin(ctx.origin_id(binding.erp_id), data),
         )

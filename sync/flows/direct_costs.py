@@ -147,5 +147,5 @@ class DirectCostsFlow(DocumentFlow):
         ctx.procore.set_direct_cost_origin(
             binding.procore_id,
             context.get("project_id", ""),
-            Origin(binding.erp_id, self.origin_data(ctx, binding)),
+            Origin(ctx.origin_id(binding.erp_id), self.origin_data(ctx, binding)),
         )

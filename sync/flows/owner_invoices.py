@@ -128,5 +128,5 @@ class OwnerInvoicesFlow(DocumentFlow):
             binding.procore_id,
             binding.parent_procore_id,
             context.get("project_id", ""),
-            Origin(binding.erp_id, self.origin_data(ctx, binding)),
+            Origin(ctx.origin_id(binding.erp_id), self.origin_data(ctx, binding)),
         )

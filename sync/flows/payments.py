@@ -3,9 +3,10 @@ bound, written back to the Procore documents.
 
 Per ERP payment applied to a bound bill (NetSuite vendorPayment / QuickBooks BillPayment):
 one Procore contract payment on the requisition's commitment, referencing the requisition,
-with ``origin_id`` = ``eb-<company>-<payment type>-<payment id>-<bill id>`` (Procore refuses a
-second payment with the same origin_id, and ``create_contract_payment`` looks it up first and
-after a lost answer: at most once). Partial payments are separate applications, so they add
+with ``origin_id`` = ``eb-<company>-<erp>:<account>-<payment type>-<payment id>-<bill id>``
+(Procore refuses a second payment with the same origin_id, and ``create_contract_payment``
+looks it up first and after a lost answer: at most once). Partial payments are separate
+applications, so they add
 up. Then the requisition gets ``erp_status`` (paid / partially_paid), ``payment_date`` (the
 latest payment) and ``origin_id`` / ``origin_data`` (bill id, number, total, balance, payments).
 
@@ -156,7 +157,11 @@ class PaymentsFlow(Flow):
             if Decimal(known.payload.get("amount", "0")) == app.amount:
                 return ""
             return _drift(ctx, app, doc, known)
-        origin_id = f"eb-{ctx.company_id}-{app.payment_type}-{app.payment_id}-{app.doc_id}"
+        # Scoped by the ERP account for the reason origin_id_for gives (two ERPs, one company).
+        origin_id = (
+            f"eb-{ctx.company_id}-{ctx.origin_scope}-{app.payment_type}-{app.payment_id}"
+            f"-{app.doc_id}"
+        )
         data = {"erp": ctx.kind, "type": app.payment_type, "id": app.payment_id}
         if app.number:
             data["number"] = app.number
@@ -226,7 +231,7 @@ class PaymentsFlow(Flow):
         wanted = {
             "erp_status": paid_status(state, paid),
             "payment_date": last,
-            "origin_id": doc.erp_id,
+            "origin_id": ctx.origin_id(doc.erp_id),
             "origin_data": origin_data(ctx.kind, doc.erp_type, state, payments),
         }
         fp = fingerprint(wanted)
@@ -236,7 +241,7 @@ class PaymentsFlow(Flow):
         if side == "vendor":
             ctx.procore.update_requisition(target.procore_id, target.project_id, **wanted)
         else:
-            origin = Origin(doc.erp_id, wanted["origin_data"])
+            origin = Origin(wanted["origin_id"], wanted["origin_data"])
             ctx.procore.set_payment_application_origin(
                 target.procore_id, target.parent_id, target.project_id, origin
             )

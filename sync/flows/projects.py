@@ -55,4 +55,6 @@ class ProjectsFlow(Flow):
 
     def write_back(self, ctx, binding):
         data = json.dumps({"erp": ctx.kind, "type": binding.erp_type, "number": binding.erp_number})
-        ctx.procore.set_project_origin(binding.procore_id, Origin(binding.erp_id, data))
+        ctx.procore.set_project_origin(
+            binding.procore_id, Origin(ctx.origin_id(binding.erp_id), data)
+        )

@@ -221,7 +221,9 @@ class RequisitionsFlow(DocumentFlow):
         context = self._sent_context(ctx, binding)
         project_id = context.get("project_id", "")
         ctx.procore.set_requisition_origin(
-            binding.procore_id, project_id, Origin(binding.erp_id, self.origin_data(ctx, binding))
+            binding.procore_id,
+            project_id,
+            Origin(ctx.origin_id(binding.erp_id), self.origin_data(ctx, binding)),
         )
 
 

@@ -72,4 +72,6 @@ class VendorsFlow(Flow):
 
     def write_back(self, ctx, binding):
         data = json.dumps({"erp": ctx.kind, "type": binding.erp_type})
-        ctx.procore.set_vendor_origin(binding.procore_id, Origin(binding.erp_id, data))
+        ctx.procore.set_vendor_origin(
+            binding.procore_id, Origin(ctx.origin_id(binding.erp_id), data)
+        )

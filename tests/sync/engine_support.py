@@ -26,6 +26,7 @@ from sandboxes.quickbooks import DEMO_CLIENT_SECRET as QBO_CLIENT_SECRET
 from sandboxes.quickbooks import DEMO_REALM_ID, QuickBooksSandbox
 from sandboxes.quickbooks import seed as qbo_seed
 from sync.clients import connection_client
+from sync.context import origin_id_for
 from sync.lookups import CostTarget, MappingMissing, ProjectTarget, VendorTarget
 from sync.models import Connection, ConnectionStatus, Kind
 from sync.services.connections import ConnectionTokenStore, connection_set_secrets
@@ -223,6 +224,10 @@ class World:
         if self.kind == Kind.NETSUITE:
             return list(self.erp.store.collection("purchaseOrder").values())
         return self.erp.records("PurchaseOrder")
+
+    def origin_id(self, erp_id: str) -> str:
+        """What Procore should hold as origin_id for a record of this world's ERP."""
+        return origin_id_for(self.erp_conn, erp_id)
 
     def writes(self) -> int:
         return sum(

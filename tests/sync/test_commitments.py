@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError
 
+from sync.context import origin_id_for
 from sync.lookups import VendorTarget
 from sync.models import (
     Binding,
@@ -70,7 +71,9 @@ def test_clean_commitment_reaches_the_erp_is_bound_and_written_back(world):
     binding = Binding.objects.get(object_type="commitment", procore_id=pid)
     assert binding.erp_id == str(po.get("id") or po.get("Id"))
     assert binding.erp_version and binding.written_back_at
-    assert world.procore_commitment(pid)["origin_id"] == binding.erp_id
+    assert world.procore_commitment(pid)["origin_id"] == origin_id_for(
+        world.erp_conn, binding.erp_id
+    )
     assert Change.objects.get(procore_id=pid).state == ChangeState.SENT
     assert run.api_calls > 0 and run.records.get().outcome == "synced"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sync.context import origin_id_for
 from sync.models import Binding, Change, ChangeState
 from tests.sync import documents_support as ds
 from tests.sync.engine_support import WORLDS
@@ -51,7 +52,9 @@ def test_payroll_is_a_journal_entry_by_cost_code_credited_to_the_clearing_accoun
     if world.kind == "netsuite":
         assert je["subsidiary"]["id"] == world.eids[f"subsidiary:{project.subsidiary}"]
         assert je["currency"]["id"] == world.eids[f"currency:{project.currency}"]
-    assert world.procore.store.get("direct_costs", int(pid))["origin_id"] == binding.erp_id
+    assert world.procore.store.get("direct_costs", int(pid))["origin_id"] == origin_id_for(
+        world.erp_conn, binding.erp_id
+    )
     writes = world.writes()
     assert world.run("direct_costs", pid).skipped == 1 and world.writes() == writes
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from sync.context import origin_id_for
 from sync.models import Binding, Change, ChangeState, FlowLock, ItemStatus, RunStatus
 from sync.services.exceptions import change_approve
 from sync.services.locks import lock_acquire, lock_release
@@ -32,7 +33,9 @@ def test_mapped_projects_are_linked_and_procore_learns_the_erp_job(world):
     pid = world.pids[f"project:{p.key}"]
     binding = Binding.objects.get(object_type="project", procore_id=pid)
     assert binding.erp_id == world.eids[f"job:{p.key}"]
-    assert world.procore.store.get("projects", pid)["origin_id"] == binding.erp_id
+    assert world.procore.store.get("projects", pid)["origin_id"] == origin_id_for(
+        world.erp_conn, binding.erp_id
+    )
     assert world.run("projects").synced == 0
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from sync.context import origin_id_for
 from sync.models import Binding, Change, ChangeState
 from sync.services.exceptions import change_link
 from sync.services.runs import change_send
@@ -77,7 +78,9 @@ def test_owner_invoice_bills_the_work_less_retainage_to_the_job(world):
     else:
         assert inv["CustomerRef"]["value"] == job
     binding = Binding.objects.get(object_type="owner_invoice", procore_id=pid)
-    assert world.procore.store.get("payment_applications", int(pid))["origin_id"] == binding.erp_id
+    assert world.procore.store.get("payment_applications", int(pid))["origin_id"] == origin_id_for(
+        world.erp_conn, binding.erp_id
+    )
     writes = world.writes()
     assert world.run("owner_invoices", pid).skipped == 1 and world.writes() == writes
 

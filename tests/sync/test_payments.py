@@ -131,7 +131,7 @@ def test_paid_bills_become_contract_payments_and_paid_requisitions(world):
         assert str(rec["payment_date"]) == payment["date"]
         if r.paid_on:
             assert payment["date"] == r.paid_on.isoformat()
-        assert rec["origin_id"] == bill_id
+        assert rec["origin_id"] == world.origin_id(bill_id)
         data = json.loads(rec["origin_data"])
         assert data["number"] == r.invoice_number and Decimal(data["balance"]) == 0
         assert Decimal(data["paid"]) == Decimal(str(payment["amount"]))
@@ -253,7 +253,7 @@ def test_paid_owner_invoices_carry_the_invoice_and_payment_in_their_origin(world
     for pa in paid:
         pid, invoice_id = bound[pa.key]
         rec = world.procore.store.get("payment_applications", int(pid))
-        assert rec["origin_id"] == invoice_id
+        assert rec["origin_id"] == world.origin_id(invoice_id)
         data = json.loads(rec["origin_data"])
         assert data["type"] in ("invoice", "Invoice") and Decimal(data["balance"]) == 0
         assert len(data["payments"]) == 1 and Decimal(data["paid"]) > 0

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from sync.context import origin_id_for
 from sync.models import Binding, Change, ChangeState
 from tests.sync import documents_support as ds
 from tests.sync.engine_support import WORLDS
@@ -48,7 +49,9 @@ def test_release_bills_what_was_held_and_retention_payable_nets_to_zero(world):
     assert ds.total(world, second) == held
     assert retention(world, first) + retention(world, second) == Decimal(0)  # held − released
     binding = Binding.objects.get(object_type="retainage_release", procore_id=release)
-    assert world.procore.store.get("requisitions", int(release))["origin_id"] == binding.erp_id
+    assert world.procore.store.get("requisitions", int(release))["origin_id"] == origin_id_for(
+        world.erp_conn, binding.erp_id
+    )
     writes = world.writes()
     assert world.run("retainage_releases", release).skipped == 1 and world.writes() == writes
 

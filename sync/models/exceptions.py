@@ -93,6 +93,10 @@ class ExceptionItem(models.Model):
                 fields=["status", "reason_code", "opened_at"], name="sync_item_reason_age"
             ),
             models.Index(fields=["status", "amount"], name="sync_item_status_amount"),
+            # A reason chip sorted by amount (the age sort has sync_item_reason_age).
+            models.Index(
+                fields=["status", "reason_code", "amount"], name="sync_item_reason_amount"
+            ),
         ]
 
     def __str__(self) -> str:

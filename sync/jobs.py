@@ -65,3 +65,11 @@ def sync_batch(run_id: int, object_type: str, sources: list) -> dict[str, int]:
     from sync.services.batches import sync_batch as batch
 
     return batch(run_id=run_id, object_type=object_type, sources=sources)
+
+
+def recover_stale_changes() -> dict[str, int]:
+    """Every few minutes (schedule ``recover-stale-changes``): send again the changes a dead
+    worker left in ``sending`` (sync/services/recovery.py); a second delivery finds none."""
+    from sync.services.recovery import changes_recover_stale
+
+    return changes_recover_stale()

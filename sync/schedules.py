@@ -1,7 +1,8 @@
 """The product's schedules, created by name (``erpbridge.schedules.schedule_ensure``).
 
 One polling schedule per ERP connection (``poll-<id>``, every ``poll_minutes`` of the
-connection's settings, default 15) and the nightly reconciliation. Run by
+connection's settings, default 15), the nightly reconciliation and the recovery of writes a
+dead worker left in ``sending`` (every 5 minutes). Run by
 ``manage.py ensure_schedules`` (and by the demo); a connection removed or disabled loses its
 poll schedule. Running it twice leaves the same schedules.
 """
@@ -20,6 +21,9 @@ POLL_PREFIX = "poll-"
 DEFAULT_POLL_MINUTES = 15
 NIGHTLY_AT = time(2, 0)  # UTC
 RECONCILE_NIGHTLY = "reconciliation-nightly"
+# Changes a dead worker left in "sending" (sync/services/recovery.py).
+RECOVER_STALE = "recover-stale-changes"  # also ensured after every migrate (sync/apps.py)
+RECOVER_MINUTES = 5
 
 
 def _next_nightly(now: datetime) -> datetime:
@@ -57,4 +61,17 @@ def schedules_ensure() -> list[str]:
         next_run=existing.next_run if existing else _next_nightly(timezone.now()),
     )
     names.append(RECONCILE_NIGHTLY)
+    names.append(recovery_schedule_ensure().name)
     return names
+
+
+def recovery_schedule_ensure() -> Schedule:
+    """Every few minutes, send again what dead workers left in ``sending``: it needs no
+    connection, so it exists from the first ``migrate`` on (sync/apps.py)."""
+    return schedule_ensure(
+        name=RECOVER_STALE,
+        func="sync.jobs.recover_stale_changes",
+        schedule_type=Schedule.MINUTES,
+        minutes=RECOVER_MINUTES,
+        repeats=-1,
+    )

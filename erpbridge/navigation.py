@@ -38,7 +38,13 @@ NAV_ENTRIES = (
         "exceptions_ui:queue",
         (roles.WORK_EXCEPTION_QUEUE, roles.VIEW_REPORTS),
     ),
-    NavEntry("Reports", "exceptions_ui:reports", roles.VIEW_REPORTS),
+    # Who may open the reports (reconciliation.report_selectors.can_view): PMs their projects,
+    # controllers and integration admins every project.
+    NavEntry(
+        "Reports",
+        "exceptions_ui:reports",
+        (roles.VIEW_REPORTS, roles.WORK_EXCEPTION_QUEUE, roles.MANAGE_CONNECTIONS),
+    ),
     NavEntry("Connections", "sync:connections", roles.MANAGE_CONNECTIONS),
     NavEntry("Sync runs", "sync:runs", roles.MANAGE_CONNECTIONS),
     NavEntry("Mappings", "mappings:index", roles.MANAGE_MAPPINGS),

@@ -78,7 +78,7 @@ def _typed_rows(sheet: Sheet):
     for texts, currency, figures in sheet.rows:
         fmt = formats.setdefault(currency, money_format(currency))
         yield (
-            [*(safe_text(t) for t in texts), currency],
+            [*(safe_text(t) for t in texts), safe_text(currency)],
             [(value, fmt) for value in figure_values(figures)],
         )
 
@@ -96,7 +96,9 @@ def _csv_lines(sheet: Sheet) -> Iterator[str]:
     yield "\ufeff"
     writer.writerow(sheet.headers)
     for texts, currency, figures in sheet.rows:
-        writer.writerow([safe_text(t) for t in texts] + [currency, *figure_values(figures)])
+        writer.writerow(
+            [safe_text(t) for t in texts] + [safe_text(currency), *figure_values(figures)]
+        )
         if buf.tell() > 65536:
             yield flush()
     yield flush()

@@ -43,6 +43,7 @@ class Workbook:
     def __init__(self):
         self.sheets: list[tuple[str, list[str], Iterable]] = []
         self.formats: dict[str, int] = {}
+        self.last_rows: list[int] = []  # per sheet, once written: the table's last row
 
     def add_sheet(self, title: str, header: list[str], rows: Iterable) -> None:
         self.sheets.append((title[:31], header, rows))
@@ -57,7 +58,7 @@ class Workbook:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for index, (_title, header, rows) in enumerate(self.sheets, start=1):
                 with zf.open(f"xl/worksheets/sheet{index}.xml", "w") as part:
-                    self._sheet(part, header, rows)
+                    self.last_rows.append(self._sheet(part, header, rows))
             zf.writestr("[Content_Types].xml", self._content_types())
             zf.writestr(
                 "_rels/.rels",
@@ -71,7 +72,7 @@ class Workbook:
             zf.writestr("xl/_rels/workbook.xml.rels", self._workbook_rels())
             zf.writestr("xl/styles.xml", self._styles())
 
-    def _sheet(self, part, header: list[str], rows: Iterable) -> None:
+    def _sheet(self, part, header: list[str], rows: Iterable) -> int:
         width = len(header)
         cols = [column(i) for i in range(1, width + 1)]
         part.write(
@@ -113,6 +114,7 @@ class Workbook:
         part.write("".join(buf).encode())
         last = cols[-1] if cols else "A"
         part.write(f'</sheetData><autoFilter ref="A1:{last}{n}"/></worksheet>'.encode())
+        return n
 
     def _content_types(self) -> str:
         sheets = "".join(
@@ -136,10 +138,15 @@ class Workbook:
             f'<sheet name="{_text(title)}" sheetId="{i}" r:id="rId{i}"/>'
             for i, (title, _h, _r) in enumerate(self.sheets, start=1)
         )
+        # The filter's range, as Excel itself writes it: the whole table, as the sheet's
+        # autoFilter (a header-only range makes Excel shrink the filter to the header).
         names = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i - 1}" hidden="1">'
-            f"'{_text(title)}'!$A$1:${column(len(header))}$1</definedName>"
-            for i, (title, header, _r) in enumerate(self.sheets, start=1)
+            f"'{_text(title).replace(chr(39), chr(39) * 2)}'!$A$1:${column(len(header) or 1)}"
+            f"${last_row}</definedName>"
+            for i, ((title, header, _r), last_row) in enumerate(
+                zip(self.sheets, self.last_rows, strict=True), start=1
+            )
         )
         return (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="{NS}" '

@@ -16,10 +16,16 @@ def labels(user):
 
 @override_settings(ROOT_URLCONF=ALL_AREAS)
 def test_each_role_sees_only_its_areas(controller, project_manager, integration_admin):
-    assert labels(controller) == ["Exception queue"]
+    assert labels(controller) == ["Exception queue", "Reports"]
     # PMs read their projects' items in the queue; admins can do all a controller can.
     assert labels(project_manager) == ["Exception queue", "Reports"]
-    assert labels(integration_admin) == ["Exception queue", "Connections", "Mappings", "Admin"]
+    assert labels(integration_admin) == [
+        "Exception queue",
+        "Reports",
+        "Connections",
+        "Mappings",
+        "Admin",
+    ]
 
 
 @override_settings(ROOT_URLCONF=ALL_AREAS)
@@ -44,8 +50,8 @@ def test_inactive_user_sees_nothing(controller):
 
 def test_areas_that_do_not_exist_yet_are_hidden(controller, integration_admin):
     # No link may point at a page that is not there (the queue exists since issue 8).
-    assert labels(controller) == ["Exception queue"]
-    assert labels(integration_admin)[:2] == ["Exception queue", "Connections"]
+    assert labels(controller) == ["Exception queue", "Reports"]
+    assert labels(integration_admin)[:3] == ["Exception queue", "Reports", "Connections"]
     assert labels(integration_admin)[-1] == "Admin"
 
 

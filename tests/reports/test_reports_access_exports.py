@@ -167,3 +167,34 @@ def test_the_portfolio_pages_by_100_and_totals_cover_every_page(client, controll
     assert "Page 1 of 2" in first and 'rel="next"' in first
     for page in (first, second):
         assert "15,000.00" in page  # the committed total of all 150 projects, on each page
+
+
+def test_xlsx_filter_range_covers_the_whole_table_on_every_sheet(client, portfolio, controller):
+    """The sheet's auto-filter and the workbook's hidden _FilterDatabase name (what Excel
+    itself writes) span the header and every row, so Excel filters the whole table."""
+    import zipfile
+
+    client.force_login(controller)
+    body = b"".join(client.get(URL + "?format=xlsx").streaming_content)
+    wb = openpyxl.load_workbook(io.BytesIO(body))
+    workbook_xml = zipfile.ZipFile(io.BytesIO(body)).read("xl/workbook.xml").decode()
+    for ws in wb.worksheets:
+        ref = ws.auto_filter.ref
+        assert ref == f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}{ws.max_row}"
+        first, last = ref.split(":")
+        assert f"'{ws.title}'!${first[0]}$1:${last.rstrip('0123456789')}${ws.max_row}" in (
+            workbook_xml
+        )
+        assert ws.freeze_panes == "A2"
+        assert all(c.font.b for c in ws[1])
+
+
+def test_a_currency_code_is_formula_guarded_too(client, controller):
+    make_run("NetSuite", [("P1", "=1+", "100.00")])
+    client.force_login(controller)
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(client.get(URL + "?format=xlsx"))))
+    header = [c.value for c in wb["Portfolio"][1]]
+    [row] = wb["Portfolio"].iter_rows(min_row=2, values_only=True)
+    assert row[header.index("Currency")] == "'=1+"
+    body = b"".join(client.get(URL + "?format=csv&sheet=portfolio").streaming_content)
+    assert "'=1+" in body.decode("utf-8-sig")

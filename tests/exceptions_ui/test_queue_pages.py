@@ -139,3 +139,24 @@ def test_a_page_costs_the_same_queries_whatever_its_size_or_depth(
             # A list row never loads the item's JSON details or the connection's secrets.
             assert '"details"' not in sql and "secrets_encrypted" not in sql
     assert len(set(counts.values())) == 1, counts
+
+
+def test_search_matches_each_column_and_nothing_across_columns(controller):
+    make_items(6)
+    ExceptionItem.objects.filter(document_number="SC-0001").update(
+        project_name="Harbor_Tower 100%", vendor_name="Acme Steel", explanation="Over budget"
+    )
+    ExceptionItem.objects.filter(document_number="SC-0002").update(project_name="HarborXTower")
+
+    def found(q):
+        page = queue_page(controller, QueueFilters(q=q, per_page=50))
+        return sorted(i.document_number for i in page.items), page.total
+
+    assert found("sc-0001") == (["SC-0001"], 1)
+    assert found("acme") == (["SC-0001"], 1)
+    assert found("OVER BUDG") == (["SC-0001"], 1)
+    assert found("harbor_tower") == (["SC-0001"], 1)  # "_" is a character, not a wildcard
+    assert found("100%") == (["SC-0001"], 1)
+    assert found("1002") == (["SC-0002"], 1)  # a Procore id: equal, not contained
+    assert found("Tower 1001") == ([], 0)
+    assert found("SC-0001 Harbor") == ([], 0)  # never across two columns

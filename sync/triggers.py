@@ -123,6 +123,18 @@ def _resync_flow(connection_id: int, name: str, *, clients, lookup) -> SyncRun:
         lock_release(connection_id=connection.pk, flow=flow.name, token=token)
 
 
+def _bound_payload(full, plan, source) -> dict:
+    """The payload of a binding made without a Change: the flows' write-backs read the Procore
+    kind and project from it, as they would from the Change (summaries ignore ``_`` keys)."""
+    payload = canonical(full)
+    if plan.context.get("kind"):
+        payload["_kind"] = plan.context["kind"]
+    project_id = plan.context.get("project_id") or source.project_id
+    if project_id:
+        payload["_project_id"] = str(project_id)
+    return payload
+
+
 def _bind_existing(ctx, flow, source) -> str | None:
     """Bind an unbound Procore record to the one ERP document that already holds it; a note
     when bound, ``None`` to let the engine plan it as usual."""
@@ -153,11 +165,7 @@ def _bind_existing(ctx, flow, source) -> str | None:
                 erp_id=remote.erp_id,
                 erp_number=remote.number or plan.number,
                 fingerprint=fingerprint(full),
-                # The flow's write-back reads the Procore kind from the payload when no
-                # Change exists (summaries ignore the extra key).
-                payload={**canonical(full), "_kind": plan.context.get("kind")}
-                if plan.context.get("kind")
-                else canonical(full),
+                payload=_bound_payload(full, plan, source),
                 erp_version=remote.version,
                 synced_at=timezone.now(),
             )

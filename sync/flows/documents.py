@@ -103,7 +103,12 @@ class DocumentFlow(Flow):
             .order_by("-pk")
             .first()
         )
-        return change.context if change is not None else {}
+        if change is not None:
+            return change.context
+        # Bound by a full resync to a document already in the ERP: no Change was sent, so
+        # the resync kept the Procore project on the binding (sync.triggers._bind_existing).
+        project_id = (binding.payload or {}).get("_project_id")
+        return {"project_id": project_id} if project_id else {}
 
     def origin_data(self, ctx, binding: Binding) -> str:
         return json.dumps({"erp": ctx.kind, "type": binding.erp_type, "number": binding.erp_number})

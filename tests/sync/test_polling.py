@@ -160,3 +160,18 @@ def test_sync_now_for_one_record_queues_a_job_and_runs_it(world):
     assert run.procore_id == pid and run.synced == 1
     with pytest.raises(ValueError):
         sync_now_request(connection_id=world.erp_conn.pk, procore_id=pid)
+
+
+def test_full_resync_binds_existing_bills_and_tells_procore_where_they_are(world):
+    """Pay apps the ERP already held: bound, and the write-back finds the Procore project
+    though no Change was ever sent for them (it failed with an empty project id before)."""
+    full_resync(connection_id=world.erp_conn.pk, object_type="commitments")
+    [run] = full_resync(connection_id=world.erp_conn.pk, object_type="requisitions")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    bound = list(run.records.filter(note__startswith="bound to existing"))
+    assert bound, "the dataset plants pay apps already in the ERP"
+    for record in bound:
+        binding = Binding.objects.get(object_type="requisition", procore_id=record.procore_id)
+        procore = world.procore.store.get("requisitions", int(record.procore_id))
+        assert procore["origin_id"] == world.origin_id(binding.erp_id)
+        assert binding.written_back_at is not None

@@ -80,11 +80,16 @@ class Command(BaseCommand):
         for name in schedules_ensure():
             self.stdout.write(f"  schedule {name}")
         if not no_sync:
-            from django_q.tasks import async_task
+            from django_q.tasks import async_chain
 
             for conn in erps:
-                async_task("sync.jobs_triggers.full_resync", conn.pk, "", "")
-                async_task("reconciliation.jobs.reconcile_connection", conn.pk, "demo")
+                # A chain: the reconciliation compares what the resync left, not a half-run.
+                async_chain(
+                    [
+                        ("sync.jobs_triggers.full_resync", (conn.pk, "", "")),
+                        ("reconciliation.jobs.reconcile_connection", (conn.pk, "demo")),
+                    ]
+                )
             self.stdout.write("  first sync and reconciliation queued (see Sync runs)")
 
     def _all_mappings(self, erps, company, ids, unmapped_vendor) -> None:

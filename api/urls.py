@@ -58,6 +58,7 @@ urlpatterns = [
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
     *[path("v1/" + str(p.pattern), p.callback, name=p.name) for p in v1],
-    # Anything else under /api/ answers the API's JSON 404, not the site's HTML page.
-    re_path(r"^(?P<rest>.*)$", not_found, name="not_found"),
+    # Anything else under /api/ answers the API's JSON 404, not the site's HTML page (any
+    # character: an id with a newline in it must not fall through to the site's 404).
+    re_path(r"^(?P<rest>[\s\S]*)\Z", not_found, name="not_found"),
 ]

@@ -15,6 +15,8 @@ controller (every project):
   over all 500; causes of the page's variances);
 * ``portfolio_variances``: the same filtered to projects with variances;
 * ``project``: one project page (100 commitments, vendors, causes, history);
+* ``api_portfolio``, ``api_projects`` (100 rows a page), ``api_project``: the same figures
+  from /api/v1/reconciliation/;
 * ``xlsx_export``: the portfolio XLSX (Portfolio + Totals + 50,000-row Commitments sheets),
   with the memory it allocated at its peak (tracemalloc) and the process's peak RSS growth.
 
@@ -261,6 +263,7 @@ def measure(args) -> dict:
 
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the API's throttle counts live there
     print(f"migrated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     t0 = time.perf_counter()
     project = seed(args.projects, args.per_project)
@@ -273,6 +276,10 @@ def measure(args) -> dict:
         "portfolio": ("/queue/reports/", {}),
         "portfolio_variances": ("/queue/reports/", {"variances": "on"}),
         "project": (f"/queue/reports/projects/{project}/", {}),
+        # The API reads the same selectors (api/views/reconciliation.py).
+        "api_portfolio": ("/api/v1/reconciliation/portfolio/", {}),
+        "api_projects": ("/api/v1/reconciliation/projects/", {"page_size": 100}),
+        "api_project": (f"/api/v1/reconciliation/projects/{project}/", {}),
     }
     out: dict = {
         "database": connection.vendor,

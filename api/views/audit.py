@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -68,6 +69,10 @@ class AuditList(ListApiView):
             ),
         ],
         summary="The audit log (newest first), filterable; export=csv to download",
+        responses={
+            (200, "application/json"): AuditEntrySerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request, *args, **kwargs):
         if request.query_params.get("export") == "csv":

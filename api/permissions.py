@@ -24,6 +24,9 @@ def any_of(*perms: str) -> type[BasePermission]:
 ReadQueue = any_of(roles.WORK_EXCEPTION_QUEUE, roles.VIEW_REPORTS)
 WorkQueue = any_of(roles.WORK_EXCEPTION_QUEUE)
 ReadRuns = any_of("sync.view_syncrun")
+# A run's records name documents of every project: controllers and integration admins (who
+# see every project) hold this permission, project managers do not.
+ReadRunRecords = any_of("sync.view_syncrunrecord")
 ManageConnections = any_of(roles.MANAGE_CONNECTIONS)
 ManageMappings = any_of(roles.MANAGE_MAPPINGS)
 # As the PM reports (reconciliation.report_selectors.can_view): PMs read their projects,

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from api.base import ApiView, ListApiView, RetrieveApiView
 from api.pagination import Ascending, Cursor
-from api.permissions import ManageConnections, ReadRuns
+from api.permissions import ManageConnections, ReadRunRecords, ReadRuns
 from sync.models import Connection, Outcome, RunStatus, SyncRun, SyncRunRecord
 from sync.selectors import connection_list
 
@@ -95,7 +95,7 @@ class RunDetail(RetrieveApiView):
 
 
 class RunRecords(ListApiView):
-    permission_classes = [ReadRuns]
+    permission_classes = [ReadRunRecords]
     serializer_class = RunRecordSerializer
     pagination_class = Ascending
 

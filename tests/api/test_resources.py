@@ -153,12 +153,14 @@ def test_runs_list_detail_and_records(api, connections):
     page = client.get("/api/v1/runs/", {"page_size": 2}).json()
     rest = client.get(page["next"]).json()
     detail = client.get(f"/api/v1/runs/{runs[0].pk}/").json()
-    records = client.get(f"/api/v1/runs/{runs[0].pk}/records/").json()
+    records = api("controller").get(f"/api/v1/runs/{runs[0].pk}/records/").json()
 
     assert [r["id"] for r in page["results"] + rest["results"]] == [r.pk for r in runs[::-1]]
     assert detail["progress"] == {"done": 4, "total": 4, "percent": 100}
     assert detail["counts"]["synced"] == 4
     assert records["results"][0]["outcome"] == "synced"
+    # A run's records name documents of every project; a PM sees only their projects.
+    assert client.get(f"/api/v1/runs/{runs[0].pk}/records/").status_code == 403
     assert client.get("/api/v1/runs/", {"connection": "x"}).status_code == 400
 
 

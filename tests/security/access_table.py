@@ -24,6 +24,7 @@ CONNECTIONS = {ADMIN}
 MAPPINGS = {ADMIN}
 MAPPINGS_VIEW = {CONTROLLER, ADMIN}  # the tables' view permissions (inline fixes)
 RUN_HISTORY = {PM, CONTROLLER, ADMIN}  # sync.view_syncrun
+RUN_RECORDS = {CONTROLLER, ADMIN}  # sync.view_syncrunrecord: records of every project
 REPORTS = {PM, CONTROLLER, ADMIN}  # PMs their projects; the others every project
 AUDIT = {ADMIN}
 
@@ -95,7 +96,7 @@ ACCESS: dict[str, object] = {
     "api:comment": QUEUE_WORK,
     "api:runs": RUN_HISTORY,
     "api:run": RUN_HISTORY,
-    "api:run_records": RUN_HISTORY,
+    "api:run_records": RUN_RECORDS,
     "api:run_trigger": CONNECTIONS,
     "api:connections": CONNECTIONS,
     "api:connection": CONNECTIONS,

@@ -59,7 +59,10 @@ class PortfolioFilterForm(forms.Form):
         self.fields["pm"].choices = [("", "every PM"), *choices["pm"]]
 
     def filters(self) -> reports.PortfolioFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        # The valid fields apply even when another is not (a stale PM or connection id in a
+        # bookmarked URL must not silently drop the other filters).
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
         return reports.PortfolioFilters(
             subsidiary=data.get("subsidiary") or "",
             connection=data.get("connection"),

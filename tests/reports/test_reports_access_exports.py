@@ -198,3 +198,12 @@ def test_a_currency_code_is_formula_guarded_too(client, controller):
     assert row[header.index("Currency")] == "'=1+"
     body = b"".join(client.get(URL + "?format=csv&sheet=portfolio").streaming_content)
     assert "'=1+" in body.decode("utf-8-sig")
+
+
+def test_an_invalid_filter_does_not_drop_the_valid_ones(client, portfolio, controller):
+    """A bookmarked URL with a PM or connection that no longer exists still applies its
+    other filters (it used to show every project)."""
+    ProjectFigures.objects.filter(procore_project_id="P2").update(active=False)
+    client.force_login(controller)
+    page = client.get(URL + "?status=inactive&pm=999999&connection=999999").content.decode()
+    assert 'data-project="P2"' in page and 'data-project="P1"' not in page

@@ -42,6 +42,16 @@ class QuickBooksAdapter:
         record = self.client.create_once(erp_type, self._wire(payload), key)
         return Written(record.id, record.sync_token or "", self._number(erp_type, record.raw))
 
+    def find_created(self, erp_type: str, payload: dict[str, Any]) -> Written | None:
+        """The document an earlier attempt of this create made, if any: by DocNumber + party,
+        name for list entities, else the erpbridge marker (``default_lookup``); ``None`` when
+        nothing identifies it (then only the requestid replay protects the resend)."""
+        lookup = self.client.default_lookup(erp_type, self._wire(payload))
+        record = lookup() if lookup is not None else None
+        if record is None:
+            return None
+        return Written(record.id, record.sync_token or "", self._number(erp_type, record.raw))
+
     def read(self, erp_type: str, erp_id: str) -> Remote | None:
         try:
             raw = self.client.read_raw(erp_type, erp_id)

@@ -10,10 +10,12 @@ ERP nor the queue.
 ``changes_recover_stale`` (job ``sync.jobs.recover_stale_changes``, schedule
 ``recover-stale-changes``) sends every Change left in ``sending`` longer than a live task can
 run (``STALE_SENDING``) through the writer again: the claim is conditional (one sender wins,
-a live one keeps its claim), the write idempotent (NetSuite ``eid:`` upsert; QuickBooks
-``requestid`` replay, then a lookup when the outcome is unknown), so a write that reached the
-ERP before the crash is bound, never repeated; one that failed ends in the dead-letter queue
-like any other.
+a live one keeps its claim), the write idempotent: NetSuite upserts by ``eid:``; a
+QuickBooks create first looks for the document the dead attempt may have made (``LookFirst``:
+its ``requestid`` replay lasts only as long as QBO remembers the requestid, which is
+unverified, and purchase orders have no duplicate-number check). A write that reached the ERP
+before the crash is bound, never repeated; one that failed ends in the dead-letter queue like
+any other.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from itertools import groupby
+from typing import Any
 
 from django.utils import timezone
 
@@ -33,6 +36,26 @@ from sync.writer import ConnectionDown, send_change
 log = logging.getLogger(__name__)
 
 BATCH = 200  # changes per job run; the next run takes the rest
+
+
+class LookFirst:
+    """The ERP adapter for changes sent again after their worker died: a create first asks the
+    adapter's ``find_created`` (QuickBooks) for the document the dead attempt may have made.
+    Adapters without it (NetSuite: an upsert by external id) create as usual."""
+
+    def __init__(self, adapter: Any) -> None:
+        self._adapter = adapter
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter, name)
+
+    def create(self, erp_type: str, payload: dict[str, Any], *, external_id: str, key: str):
+        find = getattr(self._adapter, "find_created", None)
+        found = find(erp_type, payload) if find is not None else None
+        if found is not None:
+            log.info("stale change %s: %s %s is already in the ERP", key, erp_type, found.erp_id)
+            return found
+        return self._adapter.create(erp_type, payload, external_id=external_id, key=key)
 
 
 def changes_stale() -> list[tuple[int, int]]:
@@ -54,6 +77,7 @@ def changes_recover_stale(
     for connection_id, rows in groupby(changes_stale(), key=lambda row: row[0]):
         connection = Connection.objects.select_related("procore_connection").get(pk=connection_id)
         ctx = build_context(connection, clients=clients, lookup=lookup)
+        ctx.erp = LookFirst(ctx.erp)
         for _conn, change_id in rows:
             change = Change.objects.get(pk=change_id)
             flow = BY_BINDING_TYPE.get(change.object_type)

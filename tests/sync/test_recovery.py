@@ -93,3 +93,18 @@ def test_the_job_runs_the_recovery_and_is_scheduled(world):
     schedule = Schedule.objects.get(name=RECOVER_STALE)
     assert schedule.func == "sync.jobs.recover_stale_changes"
     assert schedule.schedule_type == Schedule.MINUTES and schedule.repeats == -1
+
+
+def test_a_resent_quickbooks_create_finds_its_document_when_the_requestid_is_forgotten():
+    """How long QBO remembers a requestid is unverified (sandbox: 24 h). A change sent again
+    after its worker died looks its document up before creating (DocNumber + vendor), so a
+    forgotten requestid cannot make a second PO (POs have no duplicate-number check)."""
+    world = WORLDS["quickbooks"]()
+    change = claimed(world, "SC-REC-4", written=True)
+    world.erp.idempotency.clear()  # QBO forgot the first attempt's requestid
+    age(change, STALE_SENDING + timedelta(seconds=1))
+
+    assert recover(world) == {"synced": 1}
+
+    (po,) = pos_numbered(world, "SC-REC-4")
+    assert Binding.objects.get(procore_id=change.procore_id).erp_id == str(po["Id"])

@@ -253,13 +253,14 @@ def measure(items: int, runs: int, reuse: bool = False) -> dict:
     results = {}
     for name, (path, params) in cases.items():
         client.get(path, params)  # warm caches
-        times = []
+        times, cpu = [], []
         for _ in range(runs):
             if name.endswith("_after_change"):
                 ExceptionEvent.objects.create(item=other, action="commented", note="bench")
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             response = client.get(path, params)
             times.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
             assert response.status_code == 200, (name, response.status_code)
         counts = {}
         for per_page in (25, 50, 200):
@@ -269,9 +270,13 @@ def measure(items: int, runs: int, reuse: bool = False) -> dict:
                 client.get(path, {**params, "per_page": per_page})
             counts[per_page] = len(ctx.captured_queries)
         times.sort()
+        cpu.sort()
         results[name] = {
             "p50_ms": round(statistics.median(times), 1),
             "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+            # CPU time of this process alone (all of SQLite's work; PostgreSQL's server side
+            # is not in it): steadier than wall time on a machine shared with other work.
+            "cpu_p50_ms": round(statistics.median(cpu), 1),
             "queries": counts[50],
             "queries_by_page_size": counts,
             "bytes": len(response.content),
@@ -289,7 +294,8 @@ def measure(items: int, runs: int, reuse: bool = False) -> dict:
         "runs": runs,
         **results,
         "target_p95_ms": 150,
-        "ok": all(r["p95_ms"] <= 150 for r in results.values())
+        # The four pages; first_page_after_change is shown, not part of the target.
+        "ok": all(r["p95_ms"] <= 150 for k, r in results.items() if k != "first_page_after_change")
         and all(len(set(r["queries_by_page_size"].values())) == 1 for r in results.values()),
     }
 

@@ -72,6 +72,10 @@ def build_settings(env: Mapping[str, str], base_dir: Path) -> dict:
         "ERPBRIDGE_LOGIN_LOCKOUT_SECONDS": _int(reader, "ERPBRIDGE_LOGIN_LOCKOUT_SECONDS", 900),
         "ERPBRIDGE_WEBHOOK_MAX_BYTES": _int(reader, "ERPBRIDGE_WEBHOOK_MAX_BYTES", 1_048_576),
         "ERPBRIDGE_WEBHOOK_RATE_PER_MINUTE": _int(reader, "ERPBRIDGE_WEBHOOK_RATE_PER_MINUTE", 600),
+        # /healthz turns the cluster check red when a task has waited this long for a worker.
+        "ERPBRIDGE_HEALTH_MAX_TASK_WAIT": _int(
+            reader, "ERPBRIDGE_HEALTH_MAX_TASK_WAIT", 900, minimum=60
+        ),
         "STATIC_ROOT": Path(
             reader.str("ERPBRIDGE_STATIC_ROOT", default=str(base_dir / "staticfiles"))
         ),

@@ -9,7 +9,10 @@ import logging
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
+from django.db.models import Min
+from django.utils import timezone
 from django_q.brokers import get_broker
+from django_q.models import OrmQ
 from django_q.status import Stat
 
 logger = logging.getLogger(__name__)
@@ -48,11 +51,35 @@ def check_cluster() -> dict:
         return _down("cluster", exc, "cluster status unavailable")
     if not stats:
         return {"ok": False, "clusters": 0, "detail": "no qcluster is running"}
-    return {
+    result = {
         "ok": True,
         "clusters": len(stats),
         "workers": sum(len(getattr(stat, "workers", [])) for stat in stats),
     }
+    waited = oldest_wait_seconds()
+    limit = getattr(settings, "ERPBRIDGE_HEALTH_MAX_TASK_WAIT", 900)
+    if waited is not None and waited > limit:
+        # A heartbeat alone is not enough: a worker SIGKILLed while it waited for a task can
+        # leave its cluster beating but taking nothing (django-q2 issue #23). A task waiting
+        # this long means no worker takes tasks (or the backlog outgrew the workers).
+        result.update(
+            ok=False,
+            oldest_wait_s=int(waited),
+            detail=f"a task has waited {int(waited)} s for a worker: restart the qcluster",
+        )
+    return result
+
+
+def oldest_wait_seconds() -> float | None:
+    """How long the longest-waiting task of the ORM broker has been ready to run (its lock is
+    its enqueue time or the moment its lease ran out); ``None`` when nothing waits."""
+    try:
+        now = timezone.now()
+        oldest = OrmQ.objects.filter(lock__lte=now).aggregate(oldest=Min("lock"))["oldest"]
+    except Exception as exc:
+        logger.warning("healthz: task wait unavailable (%s)", type(exc).__name__)
+        return None
+    return None if oldest is None else (now - oldest).total_seconds()
 
 
 def check_cache() -> dict:

@@ -100,3 +100,23 @@ def test_cache_down_is_503(client, cluster_running):
 def test_healthz_is_public_and_read_only(client, cluster_running):
     assert client.get("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+
+
+def test_a_cluster_that_beats_but_takes_no_task_is_down(client, cluster_running, settings):
+    """django-q2 issue #23: a worker killed while waiting can freeze its cluster with the
+    heartbeat still up. A task left waiting past the limit turns the cluster check red."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.models import OrmQ
+
+    settings.ERPBRIDGE_HEALTH_MAX_TASK_WAIT = 600
+    OrmQ.objects.create(key="erpbridge", payload="x", lock=timezone.now() - timedelta(minutes=5))
+    assert client.get("/healthz").status_code == 200  # waiting, but not for long
+
+    OrmQ.objects.create(key="erpbridge", payload="y", lock=timezone.now() - timedelta(hours=1))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    cluster = response.json()["checks"]["cluster"]
+    assert cluster["ok"] is False and cluster["oldest_wait_s"] >= 3600
+    assert "restart the qcluster" in cluster["detail"]

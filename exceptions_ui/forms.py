@@ -75,7 +75,12 @@ class QueueFilterForm(forms.Form):
         ] + [(str(u.pk), u.get_username()) for u in queue_users()]
 
     def filters(self) -> QueueFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        # A field that does not validate (a hand-edited per_page, an unknown reason) falls back
+        # to its default; the others still apply, so a bookmarked view never widens silently.
+        data = {}
+        if self.is_bound:
+            self.is_valid()  # fills cleaned_data with every field that validates
+            data = self.cleaned_data
         tab = data.get("tab") or "open"
         return QueueFilters(
             tab=tab,

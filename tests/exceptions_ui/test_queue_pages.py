@@ -160,3 +160,16 @@ def test_search_matches_each_column_and_nothing_across_columns(controller):
     assert found("1002") == (["SC-0002"], 1)  # a Procore id: equal, not contained
     assert found("Tower 1001") == ([], 0)
     assert found("SC-0001 Harbor") == ([], 0)  # never across two columns
+
+
+def test_a_bad_parameter_falls_back_alone_and_keeps_the_other_filters(client, controller):
+    make_items(6)
+    client.force_login(controller)
+    response = client.get(
+        reverse("exceptions_ui:queue"),
+        {"reason": "UNKNOWN_VENDOR", "sort": "amount_desc", "per_page": "7"},
+    )
+    f = response.context["f"]
+    assert (f.reason, f.sort, f.per_page) == ("UNKNOWN_VENDOR", "amount_desc", 50)
+    shown = {row["item"].reason_code for row in response.context["rows"]}
+    assert shown == {"UNKNOWN_VENDOR"}

@@ -1,22 +1,35 @@
-"""Sync throughput: N commitments (about 5 lines each) from the Procore sandbox into each ERP
-sandbox through the engine, with the ERP's real limits time-scaled; prints JSON.
+"""Sync throughput: N commitments (about 5 lines each) and their pay apps (one approved
+requisition each) from the Procore sandbox into each ERP sandbox through the engine, with the
+ERP's real limits time-scaled; prints JSON.
 
     .venv/bin/python benchmarks/sync_throughput.py [--kind netsuite|quickbooks|both]
         [--commitments 5000] [--rate-scale 20] [--workers 0] [--batch 50]
-    DATABASE_URL=postgres://… .venv/bin/python benchmarks/sync_throughput.py --workers 4
+        [--erp-latency-ms N] [--procore-latency-ms 300] [--no-pay-apps]
+    DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python \
+        benchmarks/sync_throughput.py --workers 4
 
 The sandboxes run in a forked child, served on loopback, so ``time.process_time()`` of this
 process counts only our code (engine, connectors, ORM); with ``--workers N`` the sync runs in
 a ``qcluster`` of N workers (``sync.jobs.run_flow_batched``, one task per batch) and our CPU is
-the cluster's (``RUSAGE_CHILDREN`` once it has stopped).
+the cluster's (``RUSAGE_CHILDREN`` once it has stopped). The runs: ``commitments``, then
+``requisitions`` (the pay apps' bills link to the POs the first run bound).
 
-Figures per ERP: ``writes_per_s`` (ERP documents created per second of the run) against
-``ceiling_writes_per_s`` (QuickBooks: 500 requests/minute per realm, scaled, if every
-request were a write; NetSuite has no rate window, only 15 requests in flight per account:
-15 / the mean request latency seen); ``calls_per_record`` (Procore + ERP requests of the run)
-against ``minimum_calls_per_record`` (the lines read, one ERP write, one origin write-back);
-``cpu_ms_per_record``; ``duplicates`` (ERP purchase orders sharing an externalId/DocNumber).
-Pay apps (requisitions) are not in this run yet: commitments only.
+Time scaling: QuickBooks' windows (500/min, 10/s per realm) shrink by ``--rate-scale``. NetSuite
+has no window, only 15 requests in flight per account, so what scales is the time a request
+takes: each sandbox answers after the real service's typical latency divided by the scale
+(defaults, our estimates of the real services: NetSuite 1,000 ms per REST record request,
+QuickBooks 400 ms, Procore 300 ms). Without it the "remote" would be as fast as the sandbox's
+CPU on this machine, and 15 in flight would say nothing.
+
+Figures per ERP (both runs together; per run under ``runs``): ``writes_per_s`` (ERP documents
+written per second) against ``ceiling_writes_per_s`` (QuickBooks: the scaled 500/minute and
+10/second windows and 10 in flight over the mean request time, if every request were a write;
+NetSuite: 15 in flight over the mean request time the ERP sandbox measured, if every request
+were a write); ``calls_per_record`` (Procore + ERP requests the sandboxes received, token grants
+included) against ``minimum_calls_per_record`` (per record written: one ERP write and one origin
+write-back; plus each distinct Procore page read once, and the token grants);
+``cpu_ms_per_record`` (our process; the cluster's with ``--workers``); ``db_queries_per_record``
+(inline runs); ``duplicates`` (ERP documents sharing an externalId/DocNumber).
 """
 
 from __future__ import annotations
@@ -38,15 +51,69 @@ BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 KEY = "dGVzdC1vbmx5LWVycGJyaWRnZS1lbmNyeXB0aW9uLWs="
 QBO_PER_MINUTE = 500
+QBO_PER_SECOND = 10
+QBO_CONCURRENCY = 10
 NS_CONCURRENCY = 15
-MIN_CALLS = 3  # per commitment: its lines (Procore), the ERP write, the origin write-back
+REAL_LATENCY_MS = {"netsuite": 1000.0, "quickbooks": 400.0}
+FLOWS = ("commitments", "requisitions")
+DOCUMENTS = {  # the ERP collections the runs write, and the field naming a document once
+    "netsuite": (("purchaseOrder", "externalId"), ("vendorBill", "externalId")),
+    "quickbooks": (("PurchaseOrder", "DocNumber"), ("Bill", "DocNumber")),
+}
 
 
-def serve_world(kind: str, count: int, rate_scale: float, spec_path: Path) -> int:
+def instrument(sandbox) -> None:
+    """Count what the sandbox serves and time it (benchmark-only; the sandbox is untouched):
+    ``GET /_bench/stats`` answers the counts, ``?reset=1`` starts them again."""
+    import httpx
+
+    lock = threading.Lock()
+    inner = sandbox.handle
+
+    def fresh():
+        return {"calls": 0, "tokens": 0, "seconds": 0.0, "gets": Counter(), "writes": 0}
+
+    stats = fresh()
+
+    def handle(request):
+        path = request.url.path
+        if path == "/_bench/stats":
+            with lock:
+                body = {
+                    **stats,
+                    "distinct_gets": len(stats["gets"]),
+                    "gets": sum(stats["gets"].values()),
+                }
+                if request.url.params.get("reset"):
+                    stats.clear()
+                    stats.update(fresh())
+            return httpx.Response(200, json=body)
+        if path.startswith("/_sandbox/"):
+            return inner(request)
+        started = time.perf_counter()
+        try:
+            return inner(request)
+        finally:
+            took = time.perf_counter() - started
+            with lock:
+                if "token" in path:
+                    stats["tokens"] += 1
+                else:
+                    stats["calls"] += 1
+                    stats["seconds"] += took
+                    if request.method == "GET":
+                        stats["gets"][str(request.url)] += 1
+                    elif "query" not in path and "suiteql" not in path:
+                        stats["writes"] += 1
+
+    sandbox.handle = handle
+
+
+def serve_world(kind: str, args, spec_path: Path) -> int:
     """Fork a child that builds and serves the sandboxes; it writes the spec, then serves."""
     pid = os.fork()
     if pid:
-        deadline = time.monotonic() + 900
+        deadline = time.monotonic() + 1800
         while not spec_path.exists() and time.monotonic() < deadline:
             if os.waitpid(pid, os.WNOHANG)[0]:
                 raise RuntimeError("the sandbox process died (its error is above)")
@@ -64,25 +131,37 @@ def serve_world(kind: str, count: int, rate_scale: float, spec_path: Path) -> in
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        from tests.sync.documents_support import prepare
         from tests.sync.engine_support import WORLDS
         from tests.sync.served_world import (
             add_commitments,
+            add_pay_apps,
             connection_spec,
             serve,
             unlimited_procore,
         )
 
-        world = WORLDS[kind]()
+        rate_scale = args.rate_scale
+        world = prepare(WORLDS[kind]())  # + the account roles the bills need
         unlimited_procore(world)
         if kind == "quickbooks":  # the test world runs unlimited (scale 1000): real, scaled
             world.erp.rate_scale = rate_scale
             for window in ("per_minute", "per_second", "batch_app_window", "batch_realm_window"):
                 if getattr(world.erp, window, None) is not None:
                     getattr(world.erp, window).scale = rate_scale
-        new = add_commitments(world, count, lines=(4, 6))
+        erp_latency = args.erp_latency_ms
+        if erp_latency is None:
+            erp_latency = REAL_LATENCY_MS[kind]
+        world.erp.faults.latency_ms = erp_latency / rate_scale
+        world.procore.faults.latency_ms = args.procore_latency_ms / rate_scale
+        new = add_commitments(world, args.commitments, lines=(4, 6))
+        pay_apps = [] if args.no_pay_apps else add_pay_apps(world, new)
+        instrument(world.erp)
+        instrument(world.procore)
         _server, urls = serve(world)
         spec = connection_spec(world, urls)
         spec["commitments"] = new
+        spec["pay_apps"] = pay_apps
         tmp = spec_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(spec))
         tmp.rename(spec_path)
@@ -105,21 +184,32 @@ def scaled_limits(scale: float):
     return Scaled()
 
 
-def run_inline(conn, scale: float, batch: int):
+_CLIENTS: dict = {}
+
+
+def run_inline(conn, object_type: str, scale: float, batch: int):
     """The batched run (what ``run_flow_batched`` queues), its batches run in this process."""
+    from django.db import connection as db
+
     from sync.clients import connection_client
     from sync.services.batches import sync_batch, sync_fan_out
 
-    limits = scaled_limits(scale)
-    clients = {}
+    if "limits" not in _CLIENTS:
+        _CLIENTS["limits"] = scaled_limits(scale)
 
     def client(c):  # one client per connection, as one worker keeps them
-        if c.pk not in clients:
-            clients[c.pk] = connection_client(c, limits=limits)
-        return clients[c.pk]
+        if c.pk not in _CLIENTS:
+            _CLIENTS[c.pk] = connection_client(c, limits=_CLIENTS["limits"])
+        return _CLIENTS[c.pk]
 
     def enqueue(run_id, flow, sources):
         sync_batch(run_id=run_id, object_type=flow, sources=sources, clients=client)
+
+    queries = Counter()
+
+    def count(execute, sql, params, many, context):
+        queries[" ".join(sql.split()[:6])] += 1
+        return execute(sql, params, many, context)
 
     cpu, wall = time.process_time(), time.perf_counter()
     profile = None
@@ -128,29 +218,32 @@ def run_inline(conn, scale: float, batch: int):
 
         profile = cProfile.Profile()
         profile.enable()
-    run = sync_fan_out(
-        connection_id=conn.pk,
-        object_type="commitments",
-        trigger="benchmark",
-        batch=batch,
-        enqueue=enqueue,
-        clients=client,
-    )
+    with db.execute_wrapper(count):
+        run = sync_fan_out(
+            connection_id=conn.pk,
+            object_type=object_type,
+            trigger="benchmark",
+            batch=batch,
+            enqueue=enqueue,
+            clients=client,
+        )
     run.refresh_from_db()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if profile is not None:
-        import pstats
-
         profile.disable()
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
-    return run, wall, cpu
+        profile.dump_stats(f"{os.environ['BENCH_PROFILE']}.{object_type}")
+    if os.environ.get("BENCH_QUERIES"):
+        for sql, n in queries.most_common(25):
+            print(f"{n:7d} {sql}", file=sys.stderr)
+    return run, wall, cpu, sum(queries.values())
 
 
-def run_cluster(conn, workers: int, batch: int, env: dict):
+def run_cluster(conn, object_type: str, workers: int, batch: int, env: dict):
     from django_q.tasks import async_task
 
     from sync.models import RunStatus, SyncRun
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
         cwd=BASE_DIR,
@@ -160,17 +253,65 @@ def run_cluster(conn, workers: int, batch: int, env: dict):
     )
     try:
         wall = time.perf_counter()
-        async_task("sync.jobs.run_flow_batched", conn.pk, "commitments", "benchmark", batch)
+        async_task("sync.jobs.run_flow_batched", conn.pk, object_type, "benchmark", batch)
         run = None
         while run is None or run.status == RunStatus.RUNNING:
-            time.sleep(0.5)
-            run = SyncRun.objects.filter(trigger="benchmark").order_by("-pk").first()
+            time.sleep(0.2)
+            run = (
+                SyncRun.objects.filter(trigger="benchmark", object_type=object_type)
+                .order_by("-pk")
+                .first()
+            )
         wall = time.perf_counter() - wall
     finally:
         cluster.send_signal(signal.SIGTERM)
-        cluster.wait(timeout=60)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return run, wall, usage.ru_utime + usage.ru_stime
+        cluster.wait(timeout=120)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return run, wall, cpu, None
+
+
+def _stats(url: str) -> dict:
+    import httpx
+
+    return httpx.get(f"{url}/_bench/stats", params={"reset": "1"}, timeout=60).json()
+
+
+def _figures(kind: str, args, runs: list[dict]) -> dict:
+    records = max(1, sum(r["records"] for r in runs))
+    synced = sum(r["synced"] for r in runs)
+    wall = sum(r["seconds"] for r in runs)
+    calls = sum(r["calls"] for r in runs)
+    minimum = sum(r["minimum_calls"] for r in runs)
+    erp_calls = sum(r["erp_calls"] for r in runs)
+    erp_seconds = sum(r["erp_seconds"] for r in runs)
+    latency = erp_seconds / max(1, erp_calls)  # the mean time the ERP took per request
+    if kind == "quickbooks":
+        scaled = args.rate_scale
+        ceiling = min(
+            QBO_PER_MINUTE * scaled / 60, QBO_PER_SECOND * scaled, QBO_CONCURRENCY / latency
+        )
+    else:
+        ceiling = NS_CONCURRENCY / latency
+    out = {
+        "records": sum(r["records"] for r in runs),
+        "synced": synced,
+        "queued": sum(r["queued"] for r in runs),
+        "failed": sum(r["failed"] for r in runs),
+        "seconds": round(wall, 2),
+        "erp_request_ms": round(latency * 1000, 1),
+        "writes_per_s": round(synced / wall, 1),
+        "ceiling_writes_per_s": round(ceiling, 1),
+        "share_of_ceiling": round(synced / wall / ceiling, 3),
+        "calls_per_record": round(calls / records, 2),
+        "minimum_calls_per_record": round(minimum / records, 2),
+        "calls_vs_minimum": round(calls / max(1, minimum), 2),
+        "cpu_ms_per_record": round(sum(r["cpu"] for r in runs) * 1000 / records, 2),
+    }
+    queries = [r["db_queries"] for r in runs if r["db_queries"] is not None]
+    if queries:
+        out["db_queries_per_record"] = round(sum(queries) / records, 1)
+    return out
 
 
 def measure(kind: str, args, env: dict) -> dict:
@@ -182,55 +323,89 @@ def measure(kind: str, args, env: dict) -> dict:
         from tests.sync.served_world import load_spec
 
         conn = load_spec(spec)
-        if args.workers:
-            run, wall, cpu = run_cluster(conn, args.workers, args.batch, env)
-        else:
-            run, wall, cpu = run_inline(conn, args.rate_scale, args.batch)
         erp_url = spec["erp"]["settings"].get("base_url") or spec["erp"]["settings"]["api_base_url"]
-        collection = "purchaseOrder" if kind == "netsuite" else "PurchaseOrder"
-        rows = httpx.get(f"{erp_url}/_sandbox/records/{collection}", timeout=60).json()
-        rows = rows.get("items", rows) if isinstance(rows, dict) else rows
+        procore_url = spec["procore"]["settings"]["api_base_url"]
+        _stats(erp_url), _stats(procore_url)  # the world's building is not the run's
+        runs = []
+        for flow in FLOWS if spec["pay_apps"] else FLOWS[:1]:
+            if args.workers:
+                run, wall, cpu, queries = run_cluster(conn, flow, args.workers, args.batch, env)
+            else:
+                run, wall, cpu, queries = run_inline(conn, flow, args.rate_scale, args.batch)
+            erp, procore = _stats(erp_url), _stats(procore_url)
+            runs.append(
+                {
+                    "flow": flow,
+                    "status": run.status,
+                    "records": run.total,
+                    "synced": run.synced,
+                    "queued": run.queued,
+                    "failed": run.failed,
+                    "seconds": wall,
+                    "cpu": cpu,
+                    "db_queries": queries,
+                    "calls": erp["calls"] + erp["tokens"] + procore["calls"] + procore["tokens"],
+                    "minimum_calls": 2 * run.synced
+                    + procore["distinct_gets"]
+                    + erp["tokens"]
+                    + procore["tokens"],
+                    "erp_calls": erp["calls"],
+                    "erp_seconds": erp["seconds"],
+                    "detail": {"erp": erp, "procore": procore, "error": run.error[:300]},
+                }
+            )
+        documents = {}
+        for collection, _key in DOCUMENTS[kind]:
+            rows = httpx.get(f"{erp_url}/_sandbox/records/{collection}", timeout=120).json()
+            documents[collection] = rows.get("items", rows) if isinstance(rows, dict) else rows
     finally:
         os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)
-    key = "externalId" if kind == "netsuite" else "DocNumber"
-    counts = Counter(r.get(key) for r in rows if r.get(key))
-    duplicates = sum(n - 1 for n in counts.values() if n > 1)
-    records = max(1, run.total)
-    writes = run.synced
-    if kind == "quickbooks":
-        ceiling = QBO_PER_MINUTE * args.rate_scale / 60
-    else:
-        ceiling = NS_CONCURRENCY / (wall / max(1, run.api_calls))  # 15 / mean latency seen
+    duplicates = 0
+    for collection, key in DOCUMENTS[kind]:
+        counts = Counter(r.get(key) for r in documents[collection] if r.get(key))
+        duplicates += sum(n - 1 for n in counts.values() if n > 1)
     return {
         "erp": kind,
         "mode": f"qcluster x{args.workers}" if args.workers else "inline",
         "database": env.get("DATABASE_URL", "sqlite").split(":")[0],
         "commitments": len(spec["commitments"]),
-        "records": run.total,
-        "synced": run.synced,
-        "queued": run.queued,
-        "failed": run.failed,
-        "seconds": round(wall, 2),
-        "writes_per_s": round(writes / wall, 1),
-        "ceiling_writes_per_s": round(ceiling, 1),
-        "share_of_ceiling": round(writes / wall / ceiling, 3),
-        "calls_per_record": round(run.api_calls / records, 2),
-        "minimum_calls_per_record": MIN_CALLS,
-        "calls_vs_minimum": round(run.api_calls / records / MIN_CALLS, 2),
-        "cpu_ms_per_record": round(cpu * 1000 / records, 2),
+        "pay_apps": len(spec["pay_apps"]),
+        "rate_scale": args.rate_scale,
+        **_figures(kind, args, runs),
         "duplicates": duplicates,
+        "runs": [
+            {
+                "flow": r["flow"],
+                "status": r["status"],
+                **_figures(kind, args, [r]),
+                "erp_requests": {k: r["detail"]["erp"][k] for k in ("calls", "writes", "gets")},
+                "procore_requests": {
+                    k: r["detail"]["procore"][k]
+                    for k in ("calls", "writes", "gets", "distinct_gets")
+                },
+                **({"error": r["detail"]["error"]} if r["detail"]["error"] else {}),
+            }
+            for r in runs
+        ],
     }
 
 
-def main() -> None:
+def arguments(argv: list[str]):
     parser = argparse.ArgumentParser()
     parser.add_argument("--kind", default="both", choices=("netsuite", "quickbooks", "both"))
     parser.add_argument("--commitments", type=int, default=5000)
     parser.add_argument("--rate-scale", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--batch", type=int, default=50)
-    args = parser.parse_args()
+    parser.add_argument("--erp-latency-ms", type=float, default=None)
+    parser.add_argument("--procore-latency-ms", type=float, default=300.0)
+    parser.add_argument("--no-pay-apps", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = arguments(sys.argv[1:])
     data = Path(tempfile.mkdtemp(prefix="erpbridge-bench-db-"))
     env = {
         **os.environ,
@@ -268,17 +443,11 @@ def main() -> None:
 
 
 def one(kind: str) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--kind", default="both")
-    parser.add_argument("--commitments", type=int, default=5000)
-    parser.add_argument("--rate-scale", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=0)
-    parser.add_argument("--batch", type=int, default=50)
-    args = parser.parse_args(sys.argv[3:])
+    args = arguments(sys.argv[3:])
     env = dict(os.environ)
     # The sandboxes' child is forked before Django is set up here: it sets up its own.
     args.spec_path = Path(tempfile.mkdtemp(prefix="erpbridge-bench-")) / "spec.json"
-    args.child = serve_world(kind, args.commitments, args.rate_scale, args.spec_path)
+    args.child = serve_world(kind, args, args.spec_path)
     import django
 
     django.setup()

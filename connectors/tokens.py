@@ -88,6 +88,12 @@ class TokenManager:
         self.leeway = leeway
         self.clock = clock
         self.refreshes = 0
+        # The token last seen, so a request does not read (and decrypt) the store each time;
+        # the store is read again when it is about to expire, after ``recheck`` seconds, or
+        # when the server refused it (``refresh(rejected=…)`` always goes to the store).
+        self.recheck = 30.0
+        self._seen: Token | None = None
+        self._seen_at = 0.0
 
     def _fresh(self, token: Token | None) -> bool:
         if not token or not token.get("access_token"):
@@ -96,8 +102,13 @@ class TokenManager:
         return expires_at is None or float(expires_at) - self.leeway > self.clock()
 
     def access_token(self) -> str:
+        now = self.clock()
+        seen = self._seen
+        if seen is not None and now - self._seen_at < self.recheck and self._fresh(seen):
+            return seen["access_token"]
         token = self.store.load()
         if self._fresh(token):
+            self._seen, self._seen_at = token, now
             return token["access_token"]  # type: ignore[index]
         return self.refresh()["access_token"]
 
@@ -107,8 +118,10 @@ class TokenManager:
         ``rejected`` is an access token the server just refused with 401: refresh even if it
         looks fresh, but not if the stored token is already a different (newer) one.
         """
+        self._seen = None
         with self.store.locked() as current:
             if self._fresh(current) and (rejected is None or current["access_token"] != rejected):
+                self._seen, self._seen_at = current, self.clock()
                 return current  # type: ignore[return-value]
             try:
                 token = self.fetch(current)
@@ -121,4 +134,5 @@ class TokenManager:
                 token["refresh_token"] = current["refresh_token"]
             self.store.save(token)
             self.refreshes += 1
+            self._seen, self._seen_at = token, self.clock()
             return token

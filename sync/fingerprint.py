@@ -14,6 +14,15 @@ from typing import Any
 
 
 def canonical(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:  # the common leaves first
+        return value
+    if kind is dict:
+        return {
+            (k if type(k) is str else str(k)): canonical(v)
+            for k, v in value.items()
+            if v is not None
+        }
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, (datetime, date)):

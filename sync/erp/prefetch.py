@@ -37,7 +37,8 @@ class PrefetchedDuplicates:
     def __init__(self, adapter: Any, erp_type: str, numbers: list[str]) -> None:
         self.adapter = adapter
         self.erp_type = erp_type
-        self.numbers = {str(n) for n in numbers if n}
+        # As the mappers cut them: QuickBooks DocNumber 21 characters, NetSuite tranId 45.
+        self.numbers = {str(n)[:cut] for n in numbers if n for cut in (21, 45, None)}
         self.rows: dict[str, list[Remote]] | None = None
 
     def __getattr__(self, name: str) -> Any:

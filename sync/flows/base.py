@@ -24,6 +24,9 @@ class Source:
     parent_id: str = ""
     deleted: bool = False  # deleted or voided in Procore
     skip: str = ""  # why this record is not for the ERP (a draft, another ERP's project...)
+    # Reads the fetch already made that planning this record needs (``ctx.cache`` entries:
+    # a dict is merged, a list extended), so a batch task does not read them again.
+    cache: dict[str, Any] | None = None
 
 
 @dataclass
@@ -59,6 +62,9 @@ class Flow:
     name = ""  # the flow's name: directions, runs, the command's --object
     binding_type = ""  # Binding.object_type of its records
     writes_back = True
+    # True when write() and write_back() only call the remote systems (no database): the
+    # writer may then run several at once (sync.writer.send_changes).
+    concurrent_writes = False
 
     def fetch(self, ctx: SyncContext, procore_id: str | None = None) -> Iterator[Source]:
         raise NotImplementedError
@@ -124,22 +130,29 @@ class Flow:
         payload = change.context.get("full_payload", change.payload)
         if change.operation == Operation.LINK:
             payload = change.context.get("linked_payload", payload)
-        binding, _ = Binding.objects.update_or_create(
-            connection=ctx.connection,
-            object_type=self.binding_type,
-            procore_id=change.procore_id,
-            defaults={
-                "erp_type": change.erp_type,
-                "erp_id": written.erp_id,
-                "erp_number": written.number or change.context.get("number", ""),
-                "fingerprint": change.fingerprint,
-                "payload": payload,
-                "erp_version": written.version,
-                "parent_procore_id": change.context.get("parent_id", ""),
-                "written_back_at": None,
-                "synced_at": ctx.now(),
-            },
-        )
+        values = {
+            "erp_type": change.erp_type,
+            "erp_id": written.erp_id,
+            "erp_number": written.number or change.context.get("number", ""),
+            "fingerprint": change.fingerprint,
+            "payload": payload,
+            "erp_version": written.version,
+            "parent_procore_id": change.context.get("parent_id", ""),
+            "written_back_at": None,
+            "synced_at": ctx.now(),
+        }
+        key = {
+            "connection": ctx.connection,
+            "object_type": self.binding_type,
+            "procore_id": change.procore_id,
+        }
+        known = ctx.cache.get("bindings", {})
+        if known.get((self.binding_type, change.procore_id), True) is None:
+            # The batch's prefetch found no binding: insert (the unique key still guards).
+            binding = Binding.objects.create(**key, **values)
+        else:
+            binding, _ = Binding.objects.update_or_create(**key, defaults=values)
+        known.pop((self.binding_type, change.procore_id), None)
         return binding
 
     def write_back(self, ctx: SyncContext, binding: Binding) -> None:

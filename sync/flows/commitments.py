@@ -45,6 +45,9 @@ def revision_count(ctx, commitment_id: str) -> int:
 
 def amended_lines(ctx, commitment_id: str) -> list[dict]:
     """Lines that approved change orders added to the PO in place (amend_in_place)."""
+    prefetched = ctx.cache.get("amended")
+    if prefetched is not None and str(commitment_id) in prefetched["ids"]:
+        return prefetched["lines"].get(str(commitment_id), [])
     return [
         b.payload.get("lines") or {}
         for b in Binding.objects.filter(
@@ -59,6 +62,7 @@ def amended_lines(ctx, commitment_id: str) -> list[dict]:
 class CommitmentsFlow(Flow):
     name = "commitments"
     binding_type = "commitment"
+    concurrent_writes = True  # write/write_back are HTTP only (sync.writer.send_changes)
 
     def fetch(self, ctx, procore_id=None):
         for project, target in ctx.projects():
@@ -224,13 +228,15 @@ class CommitmentsFlow(Flow):
         c_kind = (binding.payload or {}).get("_kind")
         data = json.dumps({"erp": ctx.kind, "type": binding.erp_type, "number": binding.erp_number})
         project_id = binding.parent_procore_id or ""
-        change = (
-            ctx.connection.changes.filter(
-                object_type=self.binding_type, procore_id=binding.procore_id, state="sent"
+        change = ctx.cache.get("sent", {}).get((self.binding_type, binding.procore_id))
+        if change is None:  # written by an earlier run (a repaired write-back)
+            change = (
+                ctx.connection.changes.filter(
+                    object_type=self.binding_type, procore_id=binding.procore_id, state="sent"
+                )
+                .order_by("-pk")
+                .first()
             )
-            .order_by("-pk")
-            .first()
-        )
         if change is not None:
             project_id = change.context.get("project_id", project_id)
             c_kind = change.context.get("kind", c_kind)
@@ -240,3 +246,21 @@ class CommitmentsFlow(Flow):
             project_id,
             Origin(ctx.origin_id(binding.erp_id), data),
         )
+
+
+def prefetch_amended(ctx, commitment_ids: list[str]) -> None:
+    """``amended_lines`` of a batch's commitments in one query (sync.services.batches)."""
+    ids = {str(i) for i in commitment_ids}
+    lines: dict[str, list[dict]] = {}
+    for parent, payload in (
+        Binding.objects.filter(
+            connection=ctx.connection,
+            object_type=CHANGE_ORDER,
+            parent_procore_id__in=ids,
+            erp_id__contains=":",
+        )
+        .order_by("pk")
+        .values_list("parent_procore_id", "payload")
+    ):
+        lines.setdefault(parent, []).append((payload or {}).get("lines") or {})
+    ctx.cache["amended"] = {"ids": ids, "lines": lines}

@@ -57,6 +57,9 @@ def project_requisitions(ctx, project_id: str) -> list[Requisition]:
 
 
 def commitment_binding(ctx, commitment_id: str) -> Binding | None:
+    known = ctx.cache.get("bindings", {})
+    if ("commitment", str(commitment_id)) in known:  # prefetched for the batch
+        return known[("commitment", str(commitment_id))]
     return Binding.objects.filter(
         connection=ctx.connection, object_type="commitment", procore_id=str(commitment_id)
     ).first()
@@ -95,7 +98,12 @@ def void_plan(binding: Binding | None, facts: dict[str, Any]) -> Plan | None:
 class DocumentFlow(Flow):
     """Base of the document flows: the write-back needs the Procore scope the change kept."""
 
+    concurrent_writes = True  # write/write_back are HTTP only (sync.writer.send_changes)
+
     def _sent_context(self, ctx, binding: Binding) -> dict[str, Any]:
+        sent = ctx.cache.get("sent", {}).get((self.binding_type, binding.procore_id))
+        if sent is not None:  # the change this run just sent
+            return sent.context
         change = (
             ctx.connection.changes.filter(
                 object_type=self.binding_type, procore_id=binding.procore_id, state="sent"

@@ -78,7 +78,36 @@ class RequisitionsFlow(DocumentFlow):
                         source.skip = f"status {req.status}"
                 if source.deleted and self.releases != self._bound_as_release(ctx, req.id):
                     continue  # the void belongs to the flow that wrote it
+                if not source.skip and commitment is not None:
+                    source.cache = self._carried(ctx, project.id, req, commitment)
                 yield source
+
+    def document_numbers(self, sources) -> list[str]:
+        """The bills' numbers (as ``propose`` makes them), for the batch's duplicate search."""
+        numbers = []
+        for source in sources:
+            req = source.record
+            if req.invoice_number:
+                numbers.append(req.invoice_number)
+                continue
+            cached = (source.cache or {}).get(f"commitments:{source.project_id}", {})
+            commitment = cached.get(req.commitment_id or "")
+            if commitment is not None:
+                numbers.append(f"{commitment.number}-{req.number}")
+        return numbers
+
+    def _carried(self, ctx, project_id, req, commitment) -> dict:
+        """What ``propose`` reads for this pay app: its commitment, the commitment's pay apps
+        (the earlier ones are the balance), the project's code book."""
+        pid = str(project_id)
+        siblings = [
+            r for r in project_requisitions(ctx, pid) if r.commitment_id == req.commitment_id
+        ]
+        return {
+            f"commitments:{pid}": {commitment.id: commitment},
+            f"requisitions:{pid}": siblings,
+            f"codes:{pid}": ctx.codebook(pid),
+        }
 
     def _bound_as_release(self, ctx, procore_id: str) -> bool:
         return Binding.objects.filter(

@@ -16,18 +16,21 @@ per record by the Change's unique idempotency key and its conditional claim.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
-from sync.config import pushes
-from sync.engine import plan_record
+from sync.config import AMEND_IN_PLACE, pushes
+from sync.engine import plan_record, prefetch
 from sync.erp.prefetch import PrefetchedDuplicates
 from sync.flows import Source, flow_for
-from sync.models import Connection, Outcome, RunStatus, SyncRun, SyncRunRecord
+from sync.flows.commitments import prefetch_amended
+from sync.models import Binding, Connection, Outcome, RunStatus, SyncRun, SyncRunRecord
 from sync.services.locks import lock_acquire, lock_release, lock_renew
 from sync.services.runs import (
     ClientFactory,
@@ -37,13 +40,18 @@ from sync.services.runs import (
     _repair_write_back,
     build_context,
 )
-from sync.writer import ConnectionDown, send_change
+from sync.writer import ConcurrentSender, ConnectionDown, send_change, write_concurrency
 
 log = logging.getLogger(__name__)
 
 BATCH = 25  # records per task: small enough that a kill loses little, large enough to amortise
 # Flows whose Procore number is the ERP document number: their duplicate search is batched.
-DOCUMENT_TYPES = {"commitments": {"netsuite": "purchaseOrder", "quickbooks": "PurchaseOrder"}}
+BILLS = {"netsuite": "vendorBill", "quickbooks": "Bill"}
+DOCUMENT_TYPES = {
+    "commitments": {"netsuite": "purchaseOrder", "quickbooks": "PurchaseOrder"},
+    "requisitions": BILLS,
+    "retainage_releases": BILLS,
+}
 Enqueue = Callable[[int, str, list[Source]], Any]  # (run id, flow, sources) -> queued
 
 
@@ -78,15 +86,23 @@ def sync_fan_out(
         ctx = build_context(connection, run=run, clients=clients, lookup=lookup)
         pending: list[Source] = []
         total = 0
+        # The fetch's own calls: an enqueue that runs the batch in this process (tests, the
+        # benchmark) may share the clients, and the batches count theirs themselves.
+        started, elsewhere = _calls(ctx), 0
         for n, source in enumerate(flow.fetch(ctx, None), start=1):
             pending.append(source)
             if len(pending) == batch:
+                before = _calls(ctx)
                 total += _queue(run, flow.name, pending, send)
+                elsewhere += _calls(ctx) - before
                 pending = []
             if n % 50 == 0:
                 lock_renew(connection_id=connection.pk, flow=flow.name, token=token)
+        before = _calls(ctx)
         total += _queue(run, flow.name, pending, send)
-        SyncRun.objects.filter(pk=run.pk).update(api_calls=F("api_calls") + _calls(ctx))
+        elsewhere += _calls(ctx) - before
+        own = _calls(ctx) - started - elsewhere
+        SyncRun.objects.filter(pk=run.pk).update(api_calls=F("api_calls") + own)
         if total == 0:
             return _finish(run, RunStatus.SUCCEEDED)
         run.refresh_from_db()
@@ -115,44 +131,116 @@ def sync_batch(
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
 ) -> dict[str, int]:
-    """Plan, send and bind one batch of records of a fanned-out run. Safe to deliver twice."""
+    """Plan, send and bind one batch of records of a fanned-out run. Safe to deliver twice.
+
+    What planning needs is read for the whole batch first (bindings, changes, open items,
+    the duplicate search); flows whose writes are HTTP only are planned first (every Change
+    stored before any call) and then sent with the ERP's concurrency in flight
+    (``sync.writer.send_changes``); the run's records are stored together at the end."""
     run = SyncRun.objects.select_related("connection__procore_connection").get(pk=run_id)
     flow = flow_for(object_type)
     ctx = build_context(run.connection, run=run, clients=clients, lookup=lookup)
     erp_type = DOCUMENT_TYPES.get(flow.name, {}).get(ctx.kind)
     if erp_type:  # the batch's duplicate search in one query (sync/erp/prefetch.py)
-        numbers = [getattr(s.record, "number", None) for s in sources if not s.skip]
+        live = [s for s in sources if not s.skip]
+        if hasattr(flow, "document_numbers"):
+            numbers = flow.document_numbers(live)
+        else:
+            numbers = [getattr(s.record, "number", None) for s in live]
         ctx.erp = PrefetchedDuplicates(ctx.erp, erp_type, numbers)
     ctx.cache["calls_at_start"] = _calls(ctx)  # clients may be shared across batches
+    _prefetch(ctx, flow, sources)
     counts = {o.value: 0 for o in Outcome}
+    rows: list[tuple[str, str, Any, str]] = []
+    together = getattr(flow, "concurrent_writes", False) and write_concurrency(ctx) > 1
+    to_send: list[tuple[Source, Any]] = []
+    sender = ConcurrentSender(ctx, flow) if together else None
     try:
-        for source in sources:
-            try:
-                planned = plan_record(ctx, flow, source)
-            except IntegrityError:  # an overlapping run stored this record's change first
-                _record(run, source.procore_id, Outcome.SKIPPED, None, "planned by another run")
-                counts[Outcome.SKIPPED] += 1
-                continue
-            outcome, note, change = planned.outcome, planned.note, planned.change
-            if outcome == "send":
-                sent = send_change(ctx, flow, change)
-                outcome, note = sent.outcome, sent.note
-            elif note == "unchanged":
-                _repair_write_back(ctx, flow, source.procore_id)
-            _record(run, source.procore_id, outcome, change, note or source.skip)
-            counts[outcome] += 1
+        with sender or nullcontext():
+            for source in sources:
+                try:
+                    planned = plan_record(ctx, flow, source)
+                except IntegrityError:  # an overlapping run stored this record's change first
+                    rows.append(
+                        (source.procore_id, Outcome.SKIPPED, None, "planned by another run")
+                    )
+                    continue
+                outcome, note, change = planned.outcome, planned.note, planned.change
+                if outcome == "send" and sender is not None:
+                    to_send.append((source, change))
+                    sender.add(change)  # stored above; sent while the next ones are planned
+                    continue
+                if outcome == "send":
+                    sent = send_change(ctx, flow, change)
+                    outcome, note = sent.outcome, sent.note
+                elif note == "unchanged":
+                    _repair_write_back(ctx, flow, source.procore_id)
+                rows.append((source.procore_id, outcome, change, note or source.skip))
     except ConnectionDown as exc:
+        _sent_rows(rows, to_send, sender.results if sender is not None else {})
+        _record_all(run, rows, counts)
         _close(run, ctx, RunStatus.FAILED, f"connection needs attention: {exc}")
         return counts
+    _sent_rows(rows, to_send, sender.results if sender is not None else {})
+    _record_all(run, rows, counts)
     _close(run, ctx)
     return counts
 
 
-def _record(run: SyncRun, procore_id: str, outcome: str, change, note: str) -> None:
-    SyncRunRecord.objects.create(
-        run=run, procore_id=procore_id, outcome=outcome, change=change, note=note[:300]
+def _carried(ctx, sources: list[Source]) -> None:
+    """Seed the batch's cache with the reads the fetch made for its records (Source.cache)."""
+    seen: dict[str, set] = {}
+    for source in sources:
+        for key, value in (getattr(source, "cache", None) or {}).items():
+            if isinstance(value, dict):
+                ctx.cache.setdefault(key, {}).update(value)
+            elif isinstance(value, list):
+                have = ctx.cache.setdefault(key, [])
+                ids = seen.setdefault(key, {getattr(v, "id", id(v)) for v in have})
+                for item in value:
+                    if getattr(item, "id", id(item)) not in ids:
+                        ids.add(getattr(item, "id", id(item)))
+                        have.append(item)
+            else:
+                ctx.cache[key] = value
+
+
+def _prefetch(ctx, flow, sources: list[Source]) -> None:
+    _carried(ctx, sources)
+    prefetch(ctx, flow, [s.procore_id for s in sources])
+    parents = sorted({s.parent_id for s in sources if s.parent_id})
+    if parents and getattr(flow, "concurrent_writes", False):  # the documents' commitments
+        known = ctx.cache["bindings"]
+        for pid in parents:
+            known.setdefault(("commitment", pid), None)
+        for b in Binding.objects.filter(
+            connection=ctx.connection, object_type="commitment", procore_id__in=parents
+        ):
+            known[("commitment", b.procore_id)] = b
+    if flow.name == "commitments" and ctx.policies.change_order_strategy == AMEND_IN_PLACE:
+        prefetch_amended(ctx, [s.procore_id for s in sources])
+
+
+def _sent_rows(rows, to_send, results) -> None:
+    for source, change in to_send:
+        sent = results.get(change.pk)
+        if sent is not None:
+            rows.append((source.procore_id, sent.outcome, change, sent.note))
+
+
+def _record_all(run: SyncRun, rows, counts: dict[str, int]) -> None:
+    if not rows:
+        return
+    SyncRunRecord.objects.bulk_create(
+        SyncRunRecord(run=run, procore_id=pid, outcome=outcome, change=change, note=note[:300])
+        for pid, outcome, change, note in rows
     )
-    SyncRun.objects.filter(pk=run.pk).update(done=F("done") + 1, **{outcome: F(outcome) + 1})
+    per = Counter(outcome for _, outcome, _, _ in rows)
+    for outcome, n in per.items():
+        counts[outcome] += n
+    SyncRun.objects.filter(pk=run.pk).update(
+        done=F("done") + len(rows), **{outcome: F(outcome) + n for outcome, n in per.items()}
+    )
 
 
 def _close(run: SyncRun, ctx, status: str = RunStatus.SUCCEEDED, error: str = "") -> None:

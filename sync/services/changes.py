@@ -54,6 +54,7 @@ def change_claim(*, change: Change) -> bool:
         )
         == 1
     )
-    if claimed:
-        change.refresh_from_db()
+    if claimed:  # what the UPDATE set, without reading the row back
+        change.state, change.updated_at = ChangeState.SENDING, now
+        change.attempts = (change.attempts or 0) + 1
     return claimed

@@ -188,3 +188,36 @@ def load_spec(spec: dict[str, Any]):
     for role, account in spec["accounts"].items():
         AccountRoleMapping.objects.create(connection=conn, role=role, account_id=account)
     return conn
+
+
+def add_pay_apps(
+    world, commitment_ids: list[str], *, share: tuple[int, int] = (20, 60), seed: int = 11
+) -> list[str]:
+    """One approved pay app (requisition) per commitment, billing ``share`` (min, max) percent
+    of each line with the commitment's retainage held, numbered like the subcontractor's own
+    invoices (``INV-<commitment number>-1``); returns the Procore ids."""
+    rng = random.Random(seed)
+    sb = world.procore
+    ids = []
+    with sb.as_person():
+        for pid in commitment_ids:
+            commitment = sb.store.get("commitments", int(pid))
+            made = sb.create_requisition(
+                commitment,
+                {
+                    "invoice_number": f"INV-{commitment['number']}-1",
+                    "status": "draft",
+                    "requisition_start": "2025-07-01",
+                    "requisition_end": "2025-07-31",
+                    "billing_date": "2025-07-31",
+                },
+            )
+            for item in made["_items"]:
+                part = Decimal(rng.randint(*share)) / 100
+                work = (Decimal(str(item["scheduled_value"])) * part).quantize(Decimal("0.01"))
+                sb.update_requisition_item(
+                    made, item["id"], {"work_completed_this_period": work}, person=True
+                )
+            sb.update_requisition(made, {"status": "approved"}, person=True)
+            ids.append(str(made["id"]))
+    return ids

@@ -1,7 +1,7 @@
 """Reading and writing mapping files: CSV and XLSX.
 
 Reading accepts CSV in UTF-8 (with or without BOM) or Windows-1252, comma- or
-semicolon-separated, and XLSX with one sheet (openpyxl read-only mode). Anything else gets
+semicolon-separated, and XLSX with one sheet (streamed by mappings/xlsx.py). Anything else gets
 one `FileRefused` message and nothing is read further.
 
 Writing guards against formula injection: every cell we write is text (ids, codes, dates), and
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -74,7 +72,7 @@ def read(filename: str, content: bytes) -> SheetRows:
 
 # Between preview and apply an upload is kept in one plain form whatever its format: CSV
 # whose first column is the line number in the original file. Apply reads this instead of
-# parsing an XLSX a second time (openpyxl is several times slower than csv).
+# parsing an XLSX a second time (reading XML is slower than reading csv).
 LINE_COLUMN = "__line__"
 
 
@@ -147,68 +145,13 @@ def read_csv(content: bytes) -> SheetRows:
     return SheetRows(header=[str(h) for h in header], rows=rows(), file_format="csv")
 
 
-# XLSX
-
-_XLSX_PROBLEM = re.compile(rb"<(?:\w+:)?(f|mergeCell)[\s>/]")
-
-
-def _scan_sheet_xml(archive: zipfile.ZipFile, member: str) -> None:
-    """Refuse formulas and merged cells, streaming the sheet's XML (read-only mode has no
-    merged-cell list and values_only hides formulas)."""
-    tail = b""
-    with archive.open(member) as stream:
-        while chunk := stream.read(1 << 20):
-            data = tail + chunk
-            match = _XLSX_PROBLEM.search(data)
-            if match:
-                if match.group(1) == b"f":
-                    raise FileRefused(
-                        "The spreadsheet contains formulas. Replace them with their values "
-                        "(copy, then paste as values) and upload it again."
-                    )
-                raise FileRefused(
-                    "The spreadsheet has merged cells. Unmerge them so each value sits in "
-                    "its own cell, and upload it again."
-                )
-            tail = data[-32:]
+# XLSX: read by the streaming reader in mappings/xlsx.py (openpyxl writes).
 
 
 def read_xlsx(content: bytes) -> SheetRows:
-    from openpyxl import load_workbook
+    from mappings.xlsx import read_xlsx as read_sheet
 
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise FileRefused("This is not a readable XLSX file (it may be damaged).") from exc
-    if len(workbook.sheetnames) != 1:
-        names = ", ".join(repr(n) for n in workbook.sheetnames)
-        raise FileRefused(
-            f"The workbook has {len(workbook.sheetnames)} sheets ({names}); keep only the "
-            "sheet to import."
-        )
-    sheet_xml = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
-    for member in sheet_xml:
-        _scan_sheet_xml(archive, member)
-    sheet = workbook[workbook.sheetnames[0]]
-    values = sheet.iter_rows(values_only=True)
-    header = None
-    for header_row in values:
-        if any(v not in (None, "") for v in header_row):
-            header = ["" if v is None else str(v) for v in header_row]
-            break
-    if header is None:
-        raise FileRefused("The file is empty.")
-    while header and header[-1] == "":
-        header.pop()
-    first_data_line = 2
-
-    def rows() -> Iterator[tuple[int, list[object]]]:
-        for line, cells in enumerate(values, start=first_data_line):
-            yield line, list(cells)
-        workbook.close()
-
-    return SheetRows(header=header, rows=rows(), file_format="xlsx")
+    return read_sheet(content)
 
 
 # Writing

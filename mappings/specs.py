@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from mappings.models import (
@@ -60,6 +61,11 @@ class TableSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "column_names", tuple(c.name for c in self.columns))
+        getter = itemgetter(*self.key)
+        if len(self.key) == 1:
+            object.__setattr__(self, "_key_getter", lambda row: (getter(row),))
+        else:
+            object.__setattr__(self, "_key_getter", getter)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -70,7 +76,7 @@ class TableSpec:
         return {c.name: to_text(c, getattr(obj, c.name)) for c in self.columns}
 
     def key_of(self, row: dict[str, str]) -> tuple[str, ...]:
-        return tuple(row[name] for name in self.key)
+        return self._key_getter(row)
 
     def model_values(self, row: dict[str, str]) -> dict[str, Any]:
         return {c.name: from_text(c, row.get(c.name, "")) for c in self.columns}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,8 +21,8 @@ from mappings import events
 from mappings.files import CanonicalWriter, FileRefused, read, read_canonical
 from mappings.models import MappingChange, MappingUpload, UploadStatus
 from mappings.services.bulk import insert_rows, update_rows
-from mappings.specs import TABLES, TableSpec, to_text
-from mappings.validation import ReferenceIndex, clean_cell, unchecked_warnings, validate_row
+from mappings.specs import TABLES, TableSpec, from_text, to_text
+from mappings.validation import ReferenceIndex, RowChecker, clean_cell, unchecked_warnings
 from sync.models import Connection
 
 BATCH = 2000
@@ -121,45 +122,62 @@ def upload_plan(
     index = ReferenceIndex.load(connection)
     plan = Plan(spec=spec, warnings=unchecked_warnings(spec, index))
     current = existing_rows(spec, connection)
+    check = RowChecker(spec, index)
     seen: dict[tuple, int] = {}
     width = len(names)
+    columns = spec.column_names
+    # Where each column of the table sits in the file (None: not in the file, blank).
+    positions = [names.index(name) if name in names else None for name in columns]
+    in_order = list(columns) == names
+    upper = [c.name for c in spec.columns if c.kind == "currency"]
+    key_of = spec.key_of
+    creates, updates, unchanged, errors = plan.creates, plan.updates, plan.unchanged, plan.errors
+    add = keep.add if keep is not None else None
+    clean = clean_cell
+    rows = 0
     for line, cells in sheet.rows:
-        if len(cells) > width and any(clean_cell(c) for c in cells[width:]):
-            row = {name: clean_cell(v) for name, v in zip(names, cells, strict=False)}
-            if keep is not None:
-                keep.add(line, [clean_cell(c) for c in cells])
-            plan.rows += 1
-            plan.errors.append((line, ["the row has more cells than there are headers."], row))
+        if len(cells) > width and any(clean(c) for c in cells[width:]):
+            row = {name: clean(v) for name, v in zip(names, cells, strict=False)}
+            if add is not None:
+                add(line, [clean(c) for c in cells])
+            rows += 1
+            errors.append((line, ["the row has more cells than there are headers."], row))
             continue
-        texts = [clean_cell(c) for c in cells[:width]]
+        texts = [clean(c) for c in cells[:width]]
         if not any(texts):
             continue  # blank line
-        if keep is not None:
-            keep.add(line, texts)
-        plan.rows += 1
-        given = dict(zip(names, texts, strict=False))
-        row = {c.name: given.get(c.name, "") for c in spec.columns}
-        for column in spec.columns:
-            if column.kind == "currency":
-                row[column.name] = row[column.name].upper()
-        problems = validate_row(spec, row, index)
-        key = spec.key_of(row)
-        if key in seen:
+        if add is not None:
+            add(line, texts)
+        rows += 1
+        if in_order and len(texts) == width:
+            row = dict(zip(columns, texts, strict=True))
+        else:
+            given = len(texts)
+            row = {
+                name: texts[at] if at is not None and at < given else ""
+                for name, at in zip(columns, positions, strict=True)
+            }
+        for name in upper:
+            row[name] = row[name].upper()
+        problems = check(row)
+        key = key_of(row)
+        first = seen.setdefault(key, line)
+        if first != line:
             what = ", ".join(f"{n} {row[n]!r}" for n in spec.key if row[n])
-            problems.append(f"same key as line {seen[key]} ({what}); keep one of the two.")
-        else:
-            seen[key] = line
+            problems.append(f"same key as line {first} ({what}); keep one of the two.")
         if problems:
-            plan.errors.append((line, problems, row))
+            errors.append((line, problems, row))
             continue
-        if key not in current:
-            plan.creates.append((line, row))
+        found = current.get(key)
+        if found is None:
+            creates.append((line, row))
             continue
-        pk, before = current[key]
+        pk, before = found
         if before == row:
-            plan.unchanged.append(line)
+            unchanged.append(line)
         else:
-            plan.updates.append((line, pk, before, row))
+            updates.append((line, pk, before, row))
+    plan.rows = rows
     if plan.rows == 0:
         raise FileRefused("The file has headers but no rows: nothing to import.")
     return plan
@@ -281,30 +299,42 @@ def _write(plan: Plan, upload: MappingUpload, user, now) -> None:
     conn_id = upload.connection_id
     user_id = user.pk if getattr(user, "pk", None) else None
     names = list(spec.column_names)
-    values_of = spec.model_values
+    # Text -> model value, per column; most columns are text and pass through unchanged.
+    converters = [
+        (name, None if column.kind in ("text", "id") else partial(from_text, column))
+        for name, column in zip(names, spec.columns, strict=True)
+    ]
 
-    def mapping_rows():
-        for _line, row in plan.creates:
-            values = values_of(row)
-            yield [conn_id, "", now, now, *(values[n] for n in names)]
+    def model_values(row: dict[str, str]) -> list:
+        return [row[n] if convert is None else convert(row[n]) for n, convert in converters]
 
-    insert_rows(model, ["connection", "notes", "created_at", "updated_at", *names], mapping_rows())
+    insert_rows(
+        model,
+        ["connection", "notes", "created_at", "updated_at", *names],
+        ([conn_id, "", now, now, *model_values(row)] for _line, row in plan.creates),
+    )
     update_rows(
         model,
         ["updated_at", *names],
-        (
-            [now, *(values_of(after)[n] for n in names), pk]
-            for _line, pk, _before, after in plan.updates
-        ),
+        ([now, *model_values(after), pk] for _line, pk, _before, after in plan.updates),
     )
-    # The new rows' ids, by key, for their history rows.
-    key_columns = [spec.column(n) for n in spec.key]
-    ids = {
-        tuple(to_text(c, v) for c, v in zip(key_columns, values[1:], strict=True)): values[0]
-        for values in model.objects.filter(connection_id=conn_id)
+    # The new rows' ids, by key, for their history rows. Text columns come back as the text
+    # itself; only dates (and lists) need `to_text`.
+    converted = [
+        (at, partial(to_text, column))
+        for at, column in enumerate(spec.column(n) for n in spec.key)
+        if column.kind in ("date", "list")
+    ]
+    ids = {}
+    for values in (
+        model.objects.filter(connection_id=conn_id)
         .values_list("pk", *spec.key)
         .iterator(chunk_size=BATCH)
-    }
+    ):
+        key = list(values[1:])
+        for at, convert in converted:
+            key[at] = convert(key[at])
+        ids[tuple(key)] = values[0]
     key_names = spec.key
     source = MappingChange.Source.UPLOAD
 

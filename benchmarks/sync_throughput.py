@@ -314,8 +314,18 @@ def _figures(kind: str, args, runs: list[dict]) -> dict:
     return out
 
 
-def measure(kind: str, args, env: dict) -> dict:
+def _documents(kind: str, erp_url: str, collection: str) -> list[dict]:
     import httpx
+
+    from sandboxes.quickbooks import DEMO_REALM_ID
+
+    # QuickBooks keeps its entities per company: "<realm>:PurchaseOrder".
+    stored = f"{DEMO_REALM_ID}:{collection}" if kind == "quickbooks" else collection
+    rows = httpx.get(f"{erp_url}/_sandbox/records/{stored}", timeout=120).json()
+    return rows.get("items", rows) if isinstance(rows, dict) else rows
+
+
+def measure(kind: str, args, env: dict) -> dict:
 
     child, spec_path = args.child, args.spec_path
     try:
@@ -326,6 +336,10 @@ def measure(kind: str, args, env: dict) -> dict:
         erp_url = spec["erp"]["settings"].get("base_url") or spec["erp"]["settings"]["api_base_url"]
         procore_url = spec["procore"]["settings"]["api_base_url"]
         _stats(erp_url), _stats(procore_url)  # the world's building is not the run's
+        seeded = {
+            c: {str(r.get("id") or r.get("Id")) for r in _documents(kind, erp_url, c)}
+            for c, _key in DOCUMENTS[kind]
+        }
         runs = []
         for flow in FLOWS if spec["pay_apps"] else FLOWS[:1]:
             if args.workers:
@@ -356,8 +370,15 @@ def measure(kind: str, args, env: dict) -> dict:
             )
         documents = {}
         for collection, _key in DOCUMENTS[kind]:
-            rows = httpx.get(f"{erp_url}/_sandbox/records/{collection}", timeout=120).json()
-            documents[collection] = rows.get("items", rows) if isinstance(rows, dict) else rows
+            # Only what the runs wrote: the seeded books hold look-alikes on purpose.
+            rows = [
+                r
+                for r in _documents(kind, erp_url, collection)
+                if str(r.get("id") or r.get("Id")) not in seeded[collection]
+            ]
+            if not rows:  # a wrong collection name would report zero duplicates: refuse
+                raise RuntimeError(f"the runs wrote no {collection} in the {kind} sandbox")
+            documents[collection] = rows
     finally:
         os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)

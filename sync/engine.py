@@ -296,7 +296,13 @@ def _store(ctx, flow: Flow, source: Source, plan: Plan, fp: str, full, compare, 
         if existing is not None and existing.state == ChangeState.SENDING:
             if existing.updated_at > ctx.now() - STALE_SENDING:
                 return Planned(Outcome.SKIPPED, existing, "being sent by another worker")
-            return Planned("send", existing)
+            # Its worker died mid-send. Only the recovery job re-sends it: it first looks for
+            # the document the dead attempt may have made (QuickBooks forgets a requestid
+            # after a while, and its POs have no duplicate-number check), which a plain
+            # re-send here would skip (sync.services.recovery, scheduled every 5 minutes).
+            return Planned(
+                Outcome.SKIPPED, existing, "left in sending by a worker that died: recovering"
+            )
         if existing is not None and existing.state == ChangeState.REJECTED:
             return Planned(Outcome.SKIPPED, existing, "this version was rejected by a controller")
         if existing is not None and existing.state in (

@@ -108,3 +108,21 @@ def test_a_resent_quickbooks_create_finds_its_document_when_the_requestid_is_for
 
     (po,) = pos_numbered(world, "SC-REC-4")
     assert Binding.objects.get(procore_id=change.procore_id).erp_id == str(po["Id"])
+
+
+def test_a_run_leaves_a_stale_change_to_the_recovery_that_looks_first():
+    """A normal run meeting a change its dead worker left in ``sending`` does not send it
+    again blind: the QuickBooks document the dead attempt made would be duplicated once the
+    requestid is forgotten. The run skips it; the recovery finds and binds the document."""
+    world = WORLDS["quickbooks"]()
+    change = claimed(world, "SC-REC-5", written=True)
+    world.erp.idempotency.clear()
+    age(change, STALE_SENDING + timedelta(seconds=1))
+
+    run = world.run("commitments", change.procore_id)
+    assert run.synced == 0 and len(pos_numbered(world, "SC-REC-5")) == 1
+    assert "worker that died" in run.records.get(procore_id=change.procore_id).note
+
+    assert recover(world) == {"synced": 1}
+    (po,) = pos_numbered(world, "SC-REC-5")
+    assert Binding.objects.get(procore_id=change.procore_id).erp_id == str(po["Id"])

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from sync.context import SyncContext
 from sync.fingerprint import canonical, fingerprint
@@ -100,7 +100,10 @@ def _blocked_plan(flow: Flow, binding: Binding | None, missing: MappingMissing) 
     )
 
 
-def plan_record(ctx: SyncContext, flow: Flow, source: Source) -> Planned:
+def plan_record(ctx: SyncContext, flow: Flow, source: Source, *, save: bool = True) -> Planned:
+    """Plan one record. With ``save=False`` a clean Change for a record that has none yet
+    comes back unsaved (``pk`` None): the caller stores several at once with ``store_new``,
+    and must have before sending any of them (rule 4)."""
     if source.skip:
         return Planned(Outcome.SKIPPED, note=source.skip)
     binding = _binding(ctx, flow, source.procore_id)
@@ -129,7 +132,7 @@ def plan_record(ctx: SyncContext, flow: Flow, source: Source) -> Planned:
     _check_threshold(ctx, flow, plan)
     if plan.operation == Operation.VOID and not any(h.code == "SOURCE_DELETED" for h in plan.holds):
         plan.holds.append(Hold("SOURCE_DELETED", {"erp_id": plan.erp_id}))
-    return _store(ctx, flow, source, plan, fp, full, compare, remote)
+    return _store(ctx, flow, source, plan, fp, full, compare, remote, save)
 
 
 def _blocked(plan: Plan) -> bool:
@@ -254,7 +257,9 @@ def _supersede(ctx: SyncContext, flow: Flow, procore_id: str, *, keep, note: str
     )
 
 
-def _store(ctx, flow: Flow, source: Source, plan: Plan, fp: str, full, compare, remote) -> Planned:
+def _store(
+    ctx, flow: Flow, source: Source, plan: Plan, fp: str, full, compare, remote, save=True
+) -> Planned:
     base = _key(ctx, flow, source.procore_id, fp)
     facts = {**plan.facts, "document": plan.number or plan.facts.get("document", "")}
     context = {
@@ -276,7 +281,11 @@ def _store(ctx, flow: Flow, source: Source, plan: Plan, fp: str, full, compare, 
             # No change at all for this record, no open item (the prefetch asked): nothing to
             # supersede or resolve, so one INSERT, no transaction needed; a run that stored
             # the same change meanwhile makes it fail on the unique key.
-            if transaction.get_connection().in_atomic_block:  # keep an outer block usable
+            if not save:  # the caller inserts it with the batch's others (store_new)
+                change = _new_change(
+                    ctx, flow, source, plan, fp, compare, context, facts, base, None, save=False
+                )
+            elif transaction.get_connection().in_atomic_block:  # keep an outer block usable
                 with transaction.atomic():
                     change = _new_change(
                         ctx, flow, source, plan, fp, compare, context, facts, base, None
@@ -330,12 +339,14 @@ def _store(ctx, flow: Flow, source: Source, plan: Plan, fp: str, full, compare, 
         return Planned(Outcome.QUEUED, change, hold.code)
 
 
-def _new_change(ctx, flow, source, plan, fp, compare, context, facts, base, existing) -> Change:
+def _new_change(
+    ctx, flow, source, plan, fp, compare, context, facts, base, existing, *, save=True
+) -> Change:
     key = base
     if existing is not None:  # sent or superseded before: the record came back to it
         key = f"{base}-{Change.objects.filter(idempotency_key__startswith=base).count() + 1}"
     hold = plan.holds[0] if plan.holds else None
-    return Change.objects.create(
+    change = Change(
         connection=ctx.connection,
         object_type=flow.binding_type,
         procore_id=source.procore_id,
@@ -353,3 +364,27 @@ def _new_change(ctx, flow, source, plan, fp, compare, context, facts, base, exis
         state=ChangeState.HELD if hold else ChangeState.PLANNED,
         run=ctx.run,
     )
+    if save:
+        change.save(force_insert=True)
+    return change
+
+
+def store_new(changes: list[Change]) -> None:
+    """Insert changes ``plan_record(save=False)`` left unsaved, in one statement. When one
+    clashes on the unique key (an overlapping run stored it first), one by one instead: the
+    clashing ones stay unsaved (``pk`` None), the others are stored."""
+    if not changes:
+        return
+    try:
+        with transaction.atomic():
+            Change.objects.bulk_create(changes)
+        return
+    except IntegrityError:
+        pass
+    for change in changes:
+        change.pk, change._state.adding = None, True
+        try:
+            with transaction.atomic():
+                change.save(force_insert=True)
+        except IntegrityError:
+            change.pk = None

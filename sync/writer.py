@@ -44,7 +44,7 @@ from sync.models import (
     Outcome,
 )
 from sync.reasons import explain
-from sync.services.changes import change_claim, change_transition
+from sync.services.changes import change_claim, change_transition, changes_claim
 from sync.services.connections import connection_set_status
 from sync.services.exceptions import item_open, item_transition
 
@@ -233,20 +233,26 @@ class ConcurrentSender:
         self.pool = ThreadPoolExecutor(max_workers=2 * self.limit, thread_name_prefix="erp-write")
         return self
 
-    def add(self, change: Change) -> None:
-        self.pending.append(change)
+    def add(self, *changes: Change) -> None:
+        """Queue stored changes (several at once: their claims share one UPDATE)."""
+        self.pending.extend(changes)
         self._start()
         self._settle(block=False)
 
     def _start(self) -> None:
         while self.pending and self.down is None and len(self.writes) < self.limit:
-            change = self.pending.popleft()
-            before = change.state
-            if not change_claim(change=change):
-                self.results[change.pk] = Sent(Outcome.SKIPPED, "already claimed by another worker")
-                continue
-            future = self.pool.submit(_in_thread, self.flow.write, self.ctx, change)
-            self.writes[future] = (change, before)
+            free = min(self.limit - len(self.writes), len(self.pending))
+            group = [self.pending.popleft() for _ in range(free)]
+            before = {id(change): change.state for change in group}
+            claimed = {id(change) for change in changes_claim(changes=group)}
+            for change in group:
+                if id(change) not in claimed:
+                    self.results[change.pk] = Sent(
+                        Outcome.SKIPPED, "already claimed by another worker"
+                    )
+                    continue
+                future = self.pool.submit(_in_thread, self.flow.write, self.ctx, change)
+                self.writes[future] = (change, before[id(change)])
         if self.down is not None:
             self.pending.clear()  # not claimed: they keep their state for the next run
 

@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from sync.config import AMEND_IN_PLACE, pushes
-from sync.engine import plan_record, prefetch
+from sync.engine import plan_record, prefetch, store_new
 from sync.erp.prefetch import PrefetchedDuplicates
 from sync.flows import Source, flow_for
 from sync.flows.commitments import prefetch_amended
@@ -155,11 +155,12 @@ def sync_batch(
     together = getattr(flow, "concurrent_writes", False) and write_concurrency(ctx) > 1
     to_send: list[tuple[Source, Any]] = []
     sender = ConcurrentSender(ctx, flow) if together else None
+    unsaved: list[tuple[Source, Any]] = []  # new clean changes, stored a group at a time
     try:
         with sender or nullcontext():
             for source in sources:
                 try:
-                    planned = plan_record(ctx, flow, source)
+                    planned = plan_record(ctx, flow, source, save=sender is None)
                 except IntegrityError:  # an overlapping run stored this record's change first
                     rows.append(
                         (source.procore_id, Outcome.SKIPPED, None, "planned by another run")
@@ -167,8 +168,13 @@ def sync_batch(
                     continue
                 outcome, note, change = planned.outcome, planned.note, planned.change
                 if outcome == "send" and sender is not None:
-                    to_send.append((source, change))
-                    sender.add(change)  # stored above; sent while the next ones are planned
+                    if change.pk is None:
+                        unsaved.append((source, change))
+                        if len(unsaved) >= sender.limit:
+                            _store_and_add(sender, unsaved, to_send, rows)
+                    else:
+                        to_send.append((source, change))
+                        sender.add(change)  # stored; sent while the next ones are planned
                     continue
                 if outcome == "send":
                     sent = send_change(ctx, flow, change)
@@ -176,6 +182,7 @@ def sync_batch(
                 elif note == "unchanged":
                     _repair_write_back(ctx, flow, source.procore_id)
                 rows.append((source.procore_id, outcome, change, note or source.skip))
+            _store_and_add(sender, unsaved, to_send, rows)
     except ConnectionDown as exc:
         _sent_rows(rows, to_send, sender.results if sender is not None else {})
         _record_all(run, rows, counts)
@@ -185,6 +192,23 @@ def sync_batch(
     _record_all(run, rows, counts)
     _close(run, ctx)
     return counts
+
+
+def _store_and_add(sender, unsaved, to_send, rows) -> None:
+    """Store the group's new changes in one INSERT (committed, state planned, before any of
+    them is claimed and sent), then hand them to the sender, whose claims share an UPDATE."""
+    if not unsaved:
+        return
+    store_new([change for _, change in unsaved])
+    stored = []
+    for source, change in unsaved:
+        if change.pk is None:  # an overlapping run stored this record's change first
+            rows.append((source.procore_id, Outcome.SKIPPED, None, "planned by another run"))
+            continue
+        to_send.append((source, change))
+        stored.append(change)
+    unsaved.clear()
+    sender.add(*stored)
 
 
 def _carried(ctx, sources: list[Source]) -> None:

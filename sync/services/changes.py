@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -42,19 +43,43 @@ def change_transition(
     return moved
 
 
-def change_claim(*, change: Change) -> bool:
-    """Move to ``sending`` before the remote call, so two workers never send one Change."""
+def _claim(changes: list[Change]) -> bool:
+    """One conditional UPDATE moving ``changes`` to ``sending``; True when it moved them all."""
     now = timezone.now()
     sendable = Q(state__in=(ChangeState.PLANNED, ChangeState.APPROVED, ChangeState.FAILED)) | Q(
         state=ChangeState.SENDING, updated_at__lt=now - STALE_SENDING
     )
-    claimed = (
-        Change.objects.filter(sendable, pk=change.pk).update(
-            state=ChangeState.SENDING, attempts=F("attempts") + 1, updated_at=now
-        )
-        == 1
+    ids = [c.pk for c in changes]
+    moved = Change.objects.filter(sendable, pk__in=ids).update(
+        state=ChangeState.SENDING, attempts=F("attempts") + 1, updated_at=now
     )
-    if claimed:  # what the UPDATE set, without reading the row back
+    if moved != len(set(ids)) or len(ids) != len(set(ids)):
+        return False
+    for change in changes:  # what the UPDATE set, without reading the rows back
         change.state, change.updated_at = ChangeState.SENDING, now
         change.attempts = (change.attempts or 0) + 1
-    return claimed
+    return True
+
+
+class _NotAll(Exception):
+    pass
+
+
+def change_claim(*, change: Change) -> bool:
+    """Move to ``sending`` before the remote call, so two workers never send one Change."""
+    return _claim([change])
+
+
+def changes_claim(*, changes: list[Change]) -> list[Change]:
+    """``change_claim`` for many, in one UPDATE when its row count shows it moved every one.
+    Otherwise (another worker holds some) that UPDATE is rolled back and each is claimed on
+    its own, so every claim is still proven by a row count; returns the claimed ones."""
+    if len(changes) > 1:
+        try:
+            with transaction.atomic():
+                if not _claim(changes):
+                    raise _NotAll
+            return list(changes)
+        except _NotAll:
+            pass
+    return [c for c in changes if _claim([c])]

@@ -69,7 +69,14 @@ def sync_batch(run_id: int, object_type: str, sources: list) -> dict[str, int]:
 
 def recover_stale_changes() -> dict[str, int]:
     """Every few minutes (schedule ``recover-stale-changes``): send again the changes a dead
-    worker left in ``sending`` (sync/services/recovery.py); a second delivery finds none."""
+    worker left in ``sending`` (sync/services/recovery.py), and close the runs a dead worker
+    left ``running`` with no progress (sync.services.runs.runs_close_interrupted); a second
+    delivery finds neither."""
     from sync.services.recovery import changes_recover_stale
+    from sync.services.runs import runs_close_interrupted
 
-    return changes_recover_stale()
+    counts = changes_recover_stale()
+    closed = runs_close_interrupted()
+    if closed:
+        counts["runs_interrupted"] = len(closed)
+    return counts

@@ -30,6 +30,10 @@ class SyncRun(models.Model):
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.RUNNING)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The last time the run recorded records or queued a batch: a run that stays "running"
+    # with no progress for longer than a task can be retried was cut short by a dead worker
+    # (sync.services.runs.runs_close_interrupted).
+    progressed_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     synced = models.PositiveIntegerField(default=0)

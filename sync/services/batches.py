@@ -118,7 +118,9 @@ def _queue(run: SyncRun, flow: str, sources: list[Source], send: Enqueue) -> int
     if not sources:
         return 0
     # Count first: a fast batch must not find done == total before the total is known.
-    SyncRun.objects.filter(pk=run.pk).update(total=F("total") + len(sources))
+    SyncRun.objects.filter(pk=run.pk).update(
+        total=F("total") + len(sources), progressed_at=timezone.now()
+    )
     send(run.pk, flow, list(sources))
     return len(sources)
 
@@ -263,7 +265,9 @@ def _record_all(run: SyncRun, rows, counts: dict[str, int]) -> None:
     for outcome, n in per.items():
         counts[outcome] += n
     SyncRun.objects.filter(pk=run.pk).update(
-        done=F("done") + len(rows), **{outcome: F(outcome) + n for outcome, n in per.items()}
+        done=F("done") + len(rows),
+        progressed_at=timezone.now(),
+        **{outcome: F(outcome) + n for outcome, n in per.items()},
     )
 
 

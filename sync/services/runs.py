@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import F
+from django.conf import settings
+from django.db.models import F, Q
 from django.utils import timezone
 
 from sync.config import PULL, policies, pulls, pushes
@@ -160,7 +162,10 @@ def _record(run: SyncRun, procore_id: str, outcome: str, change, note: str) -> N
         run=run, procore_id=procore_id, outcome=outcome, change=change, note=note[:300]
     )
     SyncRun.objects.filter(pk=run.pk).update(
-        total=F("total") + 1, done=F("done") + 1, **{outcome: F(outcome) + 1}
+        total=F("total") + 1,
+        done=F("done") + 1,
+        progressed_at=timezone.now(),
+        **{outcome: F(outcome) + 1},
     )
 
 
@@ -231,3 +236,42 @@ def items_reevaluate(
             )
         )
     return runs
+
+
+def interrupted_after() -> timedelta:
+    """How long a run may show no progress before it counts as cut short: every attempt
+    django-q2 gives a task (``max_attempts``), each redelivered after ``retry`` seconds, plus
+    one more ``retry`` for the queue's wait. Shorter, and a batch still due for redelivery
+    would find its run already closed."""
+    q = settings.Q_CLUSTER
+    return timedelta(seconds=(int(q.get("max_attempts") or 1) + 1) * int(q.get("retry") or 0))
+
+
+def runs_close_interrupted(*, now=None) -> list[int]:
+    """Close the runs a dead worker left ``running``: no batch recorded anything for longer
+    than any task can still be redelivered (``interrupted_after``), so no one will close them.
+    They end ``failed`` with what they did record kept and an error saying what to do; returns
+    their ids. The records they never reached are not lost: their Procore records are read
+    again by a full resync (their Changes, if any, by the stale-change recovery)."""
+    now = now or timezone.now()
+    cutoff = now - interrupted_after()
+    quiet = SyncRun.objects.filter(status=RunStatus.RUNNING).filter(
+        Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, started_at__lt=cutoff)
+    )
+    closed = []
+    for run in quiet.only("pk", "done", "total"):
+        error = (
+            f"interrupted: no progress for over {interrupted_after()} ({run.done} of "
+            f"{run.total} records done); a worker running it died. Run a full resync of this "
+            "flow to pick up the records it did not reach."
+        )
+        # Conditional: a batch that records meanwhile keeps the run alive.
+        moved = (
+            SyncRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
+            .filter(Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True))
+            .update(status=RunStatus.FAILED, finished_at=now, error=error)
+        )
+        if moved:
+            log.warning("run %s closed: %s", run.pk, error)
+            closed.append(run.pk)
+    return closed

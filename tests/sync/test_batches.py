@@ -86,3 +86,61 @@ def test_the_duplicate_search_is_one_query_per_batch(world):
         p for _m, p, _s in list(world.erp.request_log)[before:] if "suiteql" in p or "/query" in p
     ]
     assert len(searches) <= 3, searches  # the batch's search (+ paging), not one per record
+
+
+def test_a_run_whose_batch_died_is_closed_with_what_it_did_and_what_to_do(world):
+    """A batch whose every delivery died (a worker killed each time) never records: the run
+    would show "running" for ever. The recovery job closes it once no task can come back."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync.jobs import recover_stale_changes
+    from sync.models import SyncRun
+    from sync.services.runs import interrupted_after, runs_close_interrupted
+
+    for n in range(3):
+        world.new_commitment(f"SC-B-LOST-{n}")
+    queued: list = []
+    run = fan_out(world, queued)
+    run_batches(world, queued[:1])  # the other batches' tasks are lost
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING and 0 < run.done < run.total
+    assert run.progressed_at is not None  # the batch that ran recorded its progress
+
+    # Within the time a task can still be redelivered: left alone.
+    soon = run.progressed_at + interrupted_after() - timedelta(minutes=1)
+    assert runs_close_interrupted(now=soon) == []
+    assert SyncRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
+
+    SyncRun.objects.filter(pk=run.pk).update(
+        progressed_at=timezone.now() - interrupted_after() - timedelta(minutes=1)
+    )
+    counts = recover_stale_changes()
+    assert counts.get("runs_interrupted") == 1
+    closed = SyncRun.objects.get(pk=run.pk)
+    assert closed.status == RunStatus.FAILED and closed.finished_at is not None
+    assert f"{run.done} of {run.total} records done" in closed.error
+    assert "full resync" in closed.error
+    assert closed.synced == run.synced  # what it did record is kept
+    assert recover_stale_changes().get("runs_interrupted") is None  # a second delivery: none
+
+
+def test_a_finished_or_progressing_run_is_never_closed_as_interrupted(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync.models import SyncRun
+    from sync.services.runs import interrupted_after, runs_close_interrupted
+
+    world.new_commitment("SC-B-LIVE")
+    queued: list = []
+    run = fan_out(world, queued)
+    run_batches(world, queued)
+    later = timezone.now() + interrupted_after() + timedelta(hours=1)
+    live = SyncRun.objects.create(connection=world.erp_conn, object_type="commitments")
+    SyncRun.objects.filter(pk=live.pk).update(progressed_at=later - timedelta(minutes=5))
+    assert runs_close_interrupted(now=later) == []
+    assert SyncRun.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED
+    assert SyncRun.objects.get(pk=live.pk).status == RunStatus.RUNNING

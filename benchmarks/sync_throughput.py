@@ -459,6 +459,7 @@ def main() -> None:
         if out.returncode != 0:
             results.append({"erp": kind, "error": out.stderr[-2000:]})
         else:
+            sys.stderr.write(out.stderr)  # BENCH_QUERIES' breakdown, warnings
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(json.dumps({"benchmark": "sync_throughput", "results": results}, indent=2))
 

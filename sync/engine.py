@@ -8,6 +8,7 @@ only when it matters: an unchanged record (same fingerprint as its binding) cost
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -281,19 +282,14 @@ def _store(
             # No change at all for this record, no open item (the prefetch asked): nothing to
             # supersede or resolve, so one INSERT, no transaction needed; a run that stored
             # the same change meanwhile makes it fail on the unique key.
-            if not save:  # the caller inserts it with the batch's others (store_new)
-                change = _new_change(
-                    ctx, flow, source, plan, fp, compare, context, facts, base, None, save=False
-                )
-            elif transaction.get_connection().in_atomic_block:  # keep an outer block usable
-                with transaction.atomic():
-                    change = _new_change(
-                        ctx, flow, source, plan, fp, compare, context, facts, base, None
-                    )
-            else:
-                change = _new_change(
-                    ctx, flow, source, plan, fp, compare, context, facts, base, None
-                )
+            # Unsaved (``save=False``): the caller inserts it with the batch's others.
+            change = _new_change(
+                ctx, flow, source, plan, fp, compare, context, facts, base, None, save=False
+            )
+            if save:  # a savepoint only inside an outer block, to keep that block usable
+                in_block = transaction.get_connection().in_atomic_block
+                with transaction.atomic() if in_block else nullcontext():
+                    change.save(force_insert=True)
             return Planned("send", change)
     with transaction.atomic():
         existing = (

@@ -243,16 +243,16 @@ class ConcurrentSender:
         while self.pending and self.down is None and len(self.writes) < self.limit:
             free = min(self.limit - len(self.writes), len(self.pending))
             group = [self.pending.popleft() for _ in range(free)]
-            before = {id(change): change.state for change in group}
-            claimed = {id(change) for change in changes_claim(changes=group)}
-            for change in group:
-                if id(change) not in claimed:
+            states = [change.state for change in group]  # the claim changes them
+            claimed = {change.pk for change in changes_claim(changes=group)}
+            for change, before in zip(group, states, strict=True):
+                if change.pk not in claimed:
                     self.results[change.pk] = Sent(
                         Outcome.SKIPPED, "already claimed by another worker"
                     )
                     continue
                 future = self.pool.submit(_in_thread, self.flow.write, self.ctx, change)
-                self.writes[future] = (change, before[id(change)])
+                self.writes[future] = (change, before)
         if self.down is not None:
             self.pending.clear()  # not claimed: they keep their state for the next run
 

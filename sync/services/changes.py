@@ -49,20 +49,18 @@ def _claim(changes: list[Change]) -> bool:
     sendable = Q(state__in=(ChangeState.PLANNED, ChangeState.APPROVED, ChangeState.FAILED)) | Q(
         state=ChangeState.SENDING, updated_at__lt=now - STALE_SENDING
     )
-    ids = [c.pk for c in changes]
+    ids = {c.pk for c in changes}
+    if len(ids) != len(changes):  # one change twice: the row count could not prove both
+        return False
     moved = Change.objects.filter(sendable, pk__in=ids).update(
         state=ChangeState.SENDING, attempts=F("attempts") + 1, updated_at=now
     )
-    if moved != len(set(ids)) or len(ids) != len(set(ids)):
+    if moved != len(ids):
         return False
     for change in changes:  # what the UPDATE set, without reading the rows back
         change.state, change.updated_at = ChangeState.SENDING, now
         change.attempts = (change.attempts or 0) + 1
     return True
-
-
-class _NotAll(Exception):
-    pass
 
 
 def change_claim(*, change: Change) -> bool:
@@ -75,11 +73,8 @@ def changes_claim(*, changes: list[Change]) -> list[Change]:
     Otherwise (another worker holds some) that UPDATE is rolled back and each is claimed on
     its own, so every claim is still proven by a row count; returns the claimed ones."""
     if len(changes) > 1:
-        try:
-            with transaction.atomic():
-                if not _claim(changes):
-                    raise _NotAll
-            return list(changes)
-        except _NotAll:
-            pass
+        with transaction.atomic():
+            if _claim(changes):
+                return list(changes)
+            transaction.set_rollback(True)  # undo the partial UPDATE, then one at a time
     return [c for c in changes if _claim([c])]

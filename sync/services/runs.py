@@ -254,22 +254,21 @@ def runs_close_interrupted(*, now=None) -> list[int]:
     their ids. The records they never reached are not lost: their Procore records are read
     again by a full resync (their Changes, if any, by the stale-change recovery)."""
     now = now or timezone.now()
-    cutoff = now - interrupted_after()
-    quiet = SyncRun.objects.filter(status=RunStatus.RUNNING).filter(
+    limit = interrupted_after()
+    cutoff = now - limit
+    quiet = Q(status=RunStatus.RUNNING) & (
         Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, started_at__lt=cutoff)
     )
     closed = []
-    for run in quiet.only("pk", "done", "total"):
+    for run in SyncRun.objects.filter(quiet).only("pk", "done", "total"):
         error = (
-            f"interrupted: no progress for over {interrupted_after()} ({run.done} of "
-            f"{run.total} records done); a worker running it died. Run a full resync of this "
-            "flow to pick up the records it did not reach."
+            f"interrupted: no progress for over {limit} ({run.done} of {run.total} records "
+            "done); a worker running it died. Run a full resync of this flow to pick up the "
+            "records it did not reach."
         )
         # Conditional: a batch that records meanwhile keeps the run alive.
-        moved = (
-            SyncRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
-            .filter(Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True))
-            .update(status=RunStatus.FAILED, finished_at=now, error=error)
+        moved = SyncRun.objects.filter(quiet, pk=run.pk).update(
+            status=RunStatus.FAILED, finished_at=now, error=error
         )
         if moved:
             log.warning("run %s closed: %s", run.pk, error)

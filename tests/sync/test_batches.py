@@ -4,10 +4,15 @@ finds the seeded ERP copies."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from sync.models import Binding, Change, ExceptionItem, RunStatus
+import pytest
+from django.utils import timezone
+
+from sync.jobs import recover_stale_changes
+from sync.models import Binding, Change, ExceptionItem, RunStatus, SyncRun
 from sync.services.batches import sync_batch, sync_fan_out
+from sync.services.runs import interrupted_after, runs_close_interrupted
 from tests.sync.engine_support import WORLDS
 
 pytestmark = pytest.mark.django_db
@@ -91,14 +96,6 @@ def test_the_duplicate_search_is_one_query_per_batch(world):
 def test_a_run_whose_batch_died_is_closed_with_what_it_did_and_what_to_do(world):
     """A batch whose every delivery died (a worker killed each time) never records: the run
     would show "running" for ever. The recovery job closes it once no task can come back."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from sync.jobs import recover_stale_changes
-    from sync.models import SyncRun
-    from sync.services.runs import interrupted_after, runs_close_interrupted
-
     for n in range(3):
         world.new_commitment(f"SC-B-LOST-{n}")
     queued: list = []
@@ -127,13 +124,6 @@ def test_a_run_whose_batch_died_is_closed_with_what_it_did_and_what_to_do(world)
 
 
 def test_a_finished_or_progressing_run_is_never_closed_as_interrupted(world):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from sync.models import SyncRun
-    from sync.services.runs import interrupted_after, runs_close_interrupted
-
     world.new_commitment("SC-B-LIVE")
     queued: list = []
     run = fan_out(world, queued)

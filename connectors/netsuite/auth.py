@@ -26,6 +26,7 @@ import hmac
 import time
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -66,6 +67,15 @@ _EC_ALGS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 def load_signing_key(private_key_pem: str | bytes) -> tuple[RSAKey | ECKey, str]:
     """The joserfc key and the algorithm NetSuite accepts for it (PS256 or ES256/384/512)."""
     pem = private_key_pem.encode() if isinstance(private_key_pem, str) else private_key_pem
+    return _signing_key(pem)
+
+
+# Parsing a PEM key costs ~100 ms of CPU (cryptography checks an RSA key on load), and every
+# sync batch task builds its client afresh: uncached, a 3-worker cluster spent about 15 % of
+# its CPU here. The parsed key is kept per process, keyed by the PEM (already in memory).
+# A raised AuthError is not cached (lru_cache stores only returns).
+@lru_cache(maxsize=8)
+def _signing_key(pem: bytes) -> tuple[RSAKey | ECKey, str]:
     try:
         key = load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:

@@ -73,6 +73,8 @@ def build_settings(env: Mapping[str, str], base_dir: Path) -> dict:
         "ERPBRIDGE_WEBHOOK_MAX_BYTES": _int(reader, "ERPBRIDGE_WEBHOOK_MAX_BYTES", 1_048_576),
         "ERPBRIDGE_WEBHOOK_RATE_PER_MINUTE": _int(reader, "ERPBRIDGE_WEBHOOK_RATE_PER_MINUTE", 600),
         # /healthz turns the cluster check red when a task has waited this long for a worker.
+        # Successful tasks kept in the task history (the newest; pruned every 5 minutes).
+        "ERPBRIDGE_TASK_HISTORY": _int(reader, "ERPBRIDGE_TASK_HISTORY", 1000, minimum=0),
         "ERPBRIDGE_HEALTH_MAX_TASK_WAIT": _int(
             reader, "ERPBRIDGE_HEALTH_MAX_TASK_WAIT", 900, minimum=60
         ),
@@ -324,8 +326,12 @@ def _q_cluster(reader: environ.Env) -> dict:
         # A task that raised is recorded as a Failure and not redelivered: retrying with
         # backoff is the connector layer's job (one retry layer only, DESIGN.md rule 5).
         "ack_failures": True,
-        # Successful results kept; failures are always kept by django-q2.
-        "save_limit": 1000,
+        # Successful results are kept, but pruned by us (sync.jobs.recover_stale_changes keeps
+        # the newest ERPBRIDGE_TASK_HISTORY), not by django-q2: with save_limit N > 0 its
+        # monitor loads and unpickles the N newest successes, args and results included, after
+        # every task to count them, which was 35-45 % of a 3-worker cluster's CPU during a sync
+        # (django_q/monitor.py save_task). 0 = django-q2 does not prune. Failures: always kept.
+        "save_limit": 0,
         # After downtime, run a missed schedule once, not once per missed slot.
         "catch_up": False,
         "queue_limit": workers * 2,

@@ -71,7 +71,9 @@ def recover_stale_changes() -> dict[str, int]:
     """Every few minutes (schedule ``recover-stale-changes``): send again the changes a dead
     worker left in ``sending`` (sync/services/recovery.py), and close the runs a dead worker
     left ``running`` with no progress (sync.services.runs.runs_close_interrupted); a second
-    delivery finds neither."""
+    delivery finds neither. It also keeps the task history bounded
+    (erpbridge.task_history)."""
+    from erpbridge.task_history import task_history_prune
     from sync.services.recovery import changes_recover_stale
     from sync.services.runs import runs_close_interrupted
 
@@ -79,4 +81,7 @@ def recover_stale_changes() -> dict[str, int]:
     closed = runs_close_interrupted()
     if closed:
         counts["runs_interrupted"] = len(closed)
+    pruned = task_history_prune()
+    if pruned:
+        counts["tasks_pruned"] = pruned
     return counts

@@ -2,7 +2,8 @@
 
 One polling schedule per ERP connection (``poll-<id>``, every ``poll_minutes`` of the
 connection's settings, default 15), the nightly reconciliation and the recovery of writes a
-dead worker left in ``sending`` (every 5 minutes). Run by
+dead worker left in ``sending`` (every 5 minutes; it also prunes the task history,
+erpbridge/task_history.py). Run by
 ``manage.py ensure_schedules`` (and by the demo); a connection removed or disabled loses its
 poll schedule. Running it twice leaves the same schedules.
 """

@@ -81,7 +81,9 @@ def test_a_key_is_parsed_once_per_process_and_a_bad_one_is_refused_every_time(rs
     # Every sync batch task builds its client afresh; parsing the PEM each time cost a cluster
     # about 15 % of its CPU. The same PEM gives the same parsed key; a bad one is not cached.
     def make(key):
-        return ClientAssertion(client_id="c", certificate_id="k", private_key_pem=key, token_url=AUD)
+        return ClientAssertion(
+            client_id="c", certificate_id="k", private_key_pem=key, token_url=AUD
+        )
 
     first, second = make(rsa_pem), make(rsa_pem.decode())  # bytes or text, one key
     other = make(pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)))

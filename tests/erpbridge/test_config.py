@@ -50,10 +50,19 @@ def test_q_cluster_is_defensive():
     assert 0 < q["max_attempts"] < 10
     assert q["retry"] > q["timeout"]
     assert q["catch_up"] is False
-    assert q["save_limit"] > 0
+    # Successes are kept and pruned by id every few minutes (erpbridge.task_history): with
+    # save_limit > 0 django-q2 unpickles that many successes after every single task.
+    assert q["save_limit"] == 0
     assert q["workers"] >= 1
     assert q.get("sync", False) is False
     assert "redis" not in q
+
+
+def test_task_history_comes_from_the_environment():
+    assert build(**PROD)["ERPBRIDGE_TASK_HISTORY"] == 1000
+    assert build(**PROD, ERPBRIDGE_TASK_HISTORY="50")["ERPBRIDGE_TASK_HISTORY"] == 50
+    with pytest.raises(ConfigError, match="ERPBRIDGE_TASK_HISTORY"):
+        build(**PROD, ERPBRIDGE_TASK_HISTORY="-1")
 
 
 def test_q_cluster_retry_must_exceed_timeout():

@@ -133,9 +133,15 @@ class Combined:
 # Shared between processes through Redis
 
 
+# The scripts read the server's clock with TIME, so a slot costs one round trip and every host
+# shares one clock. A script may write after TIME because Redis replicates a script's effects
+# (the commands it ran), not the script: the default since Redis 5 and the only mode since 7.0
+# ("Script replication", https://redis.io/topics/eval-intro).
 _RATE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local key, pause_key = KEYS[1], KEYS[2]
-local now, window, limit, member = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local window, limit, member = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local paused = tonumber(redis.call('GET', pause_key) or '0')
 if paused > now then return tostring(paused - now) end
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
@@ -149,8 +155,9 @@ return '0'
 """
 
 _ENTER_SCRIPT = """
-local key, now, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
-local member, lease = ARGV[3], tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local key, limit, member, lease = KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 if redis.call('ZCARD', key) >= limit then return 0 end
 redis.call('ZADD', key, now + lease, member)
@@ -178,7 +185,7 @@ class RedisRateWindow:
 
     def _now(self) -> float:
         seconds, micros = self.redis.time()
-        return seconds + micros / 1_000_000  # the server's clock: one clock for all hosts
+        return seconds + micros / 1_000_000  # the server's clock, as the script reads it
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -188,7 +195,7 @@ class RedisRateWindow:
             wait = float(
                 self._script(
                     keys=[self.key, self.key + ":pause"],
-                    args=[self._now(), self.seconds, self.limit, member],
+                    args=[self.seconds, self.limit, member],
                 )
             )
             if wait <= 0:
@@ -232,15 +239,11 @@ class RedisConcurrency:
         )
         self._enter = redis.register_script(_ENTER_SCRIPT)
 
-    def _now(self) -> float:
-        seconds, micros = self.redis.time()
-        return seconds + micros / 1_000_000
-
     @contextmanager
     def slot(self) -> Iterator[None]:
         member = uuid.uuid4().hex
         waited = 0.0
-        while not self._enter(keys=[self.key], args=[self._now(), self.limit, member, self.lease]):
+        while not self._enter(keys=[self.key], args=[self.limit, member, self.lease]):
             if waited > self.patience:
                 raise LimitTimeout(f"no concurrency slot within {self.patience:.0f}s")
             self.sleep(self.poll)

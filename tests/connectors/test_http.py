@@ -274,3 +274,60 @@ def test_redis_concurrency_is_shared_and_released(redis_client):
         pass
     with two.slot():
         pass
+
+
+def count_commands(client) -> list[str]:
+    """Record the name of every command the client sends (each is one round trip)."""
+    sent: list[str] = []
+    send = client.execute_command
+
+    def counting(*args, **options):
+        sent.append(str(args[0]))
+        return send(*args, **options)
+
+    client.execute_command = counting
+    return sent
+
+
+def test_redis_slots_cost_one_round_trip_the_scripts_read_the_clock(redis_client):
+    from connectors.limits import RedisConcurrency, RedisRateWindow
+
+    key = f"test-{random.random()}"
+    rate = RedisRateWindow(redis_client, key, 10, 30.0)
+    conc = RedisConcurrency(redis_client, key, 10)
+    with rate.slot(), conc.slot():  # loads the scripts on the server (NOSCRIPT, SCRIPT LOAD)
+        pass
+    sent = count_commands(redis_client)
+    with rate.slot():
+        assert sent == ["EVALSHA"]
+    sent.clear()
+    with conc.slot():
+        assert sent == ["EVALSHA"]
+    assert sent == ["EVALSHA", "ZREM"]
+
+
+def test_redis_leases_expire_and_pause_holds_every_limiter(redis_client):
+    import time
+
+    from connectors.limits import LimitTimeout, RedisConcurrency, RedisRateWindow
+
+    key = f"test-{random.random()}"
+    crashed = RedisConcurrency(redis_client, key, 1, lease=0.2)
+    other = RedisConcurrency(redis_client, key, 1, sleep=time.sleep, patience=0.01, poll=0.005)
+    with crashed.slot():
+        with pytest.raises(LimitTimeout), other.slot():
+            pass
+        time.sleep(0.3)  # past the lease, on the server's clock
+        with other.slot():
+            pass
+
+    sleeps: list[float] = []
+    first = RedisRateWindow(redis_client, key, 5, 30.0, sleep=sleeps.append, patience=100.0)
+    second = RedisRateWindow(redis_client, key, 5, 30.0, sleep=sleeps.append, patience=1.0)
+    first.pause(60.0)
+    with pytest.raises(LimitTimeout), second.slot():
+        pass
+    assert sleeps == []  # 60 s to wait is past the patience, so no sleep
+    with pytest.raises(LimitTimeout), first.slot():  # the fake sleep never ends the pause
+        pass
+    assert len(sleeps) == 1 and 59.0 < sleeps[0] <= 60.0  # the rest of the pause, once

@@ -30,6 +30,7 @@ from connectors.errors import (
     TransientError,
 )
 from sync.context import SyncContext
+from sync.dbbulk import update_many
 from sync.erp import Written
 from sync.flows.base import Flow
 from sync.models import (
@@ -44,7 +45,12 @@ from sync.models import (
     Outcome,
 )
 from sync.reasons import explain
-from sync.services.changes import change_claim, change_transition, changes_claim
+from sync.services.changes import (
+    change_claim,
+    change_transition,
+    changes_claim,
+    changes_mark_sent,
+)
 from sync.services.connections import connection_set_status
 from sync.services.exceptions import item_open, item_transition
 
@@ -116,22 +122,11 @@ def _settle(ctx: SyncContext, flow: Flow, done: list[tuple[Change, Written]]) ->
 def _settle_once(ctx: SyncContext, flow: Flow, done: list[tuple[Change, Written]]) -> list:
     now = ctx.now()
     with transaction.atomic():
-        bindings = []
-        for change, written in done:
-            bindings.append(flow.bind(ctx, change, written))
-            change_transition(
-                change=change,
-                to=ChangeState.SENT,
-                from_states=(ChangeState.SENDING,),
-                erp_id=written.erp_id,
-                result={
-                    "erp_id": written.erp_id,
-                    "version": written.version,
-                    "number": written.number,
-                },
-                last_error=None,
-                sent_at=now,
-            )
+        bindings = flow.bind_many(ctx, done)
+        moved = changes_mark_sent(done, at=now)
+        if moved != len(done):  # the recovery job took one over: it checks the ERP first
+            log.warning("%d of %d changes were no longer sending when settled", moved, len(done))
+        for change, _ in done:
             ctx.cache.setdefault("sent", {})[(change.object_type, change.procore_id)] = change
         by_record = {(c.object_type, c.procore_id): (c, w) for c, w in done}
         prefetched = ctx.cache.get("prefetched", set())
@@ -331,14 +326,15 @@ def _fill_versions(ctx: SyncContext, sent: list[Change]) -> None:
         except ConnectorError as exc:
             log.warning("reading the versions of %d %s failed: %s", len(ids), erp_type, exc)
             continue
-        rows = list(
-            Binding.objects.filter(
-                connection=ctx.connection, erp_type=erp_type, erp_id__in=ids, erp_version=""
-            )
+        # Only bindings still without a version: a later write's version is newer.
+        update_many(
+            Binding,
+            fields=("erp_version",),
+            where=("connection", "erp_type", "erp_id", "erp_version"),
+            rows=[
+                (versions[i], ctx.connection.pk, erp_type, i, "") for i in ids if versions.get(i)
+            ],
         )
-        for row in rows:
-            row.erp_version = versions.get(row.erp_id, "")
-        Binding.objects.bulk_update([r for r in rows if r.erp_version], ["erp_version"])
 
 
 def write_back(ctx: SyncContext, flow: Flow, binding: Binding) -> None:

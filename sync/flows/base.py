@@ -127,10 +127,63 @@ class Flow:
                 procore_id=change.procore_id,
             ).delete()
             return None
+        key = {
+            "connection": ctx.connection,
+            "object_type": self.binding_type,
+            "procore_id": change.procore_id,
+        }
+        values = self._binding_values(ctx, change, written)
+        known = ctx.cache.get("bindings", {})
+        if self._unbound(ctx, change):
+            # The batch's prefetch found no binding: insert (the unique key still guards).
+            binding = Binding.objects.create(**key, **values)
+        else:
+            binding, _ = Binding.objects.update_or_create(**key, defaults=values)
+        known.pop((self.binding_type, change.procore_id), None)
+        return binding
+
+    def bind_many(
+        self, ctx: SyncContext, done: list[tuple[Change, Written]]
+    ) -> list[Binding | None]:
+        """``bind`` for a group the writer settles together, in ``done``'s order: the records
+        the batch's prefetch found unbound are inserted in one statement (per-row ORM inserts
+        were ~6 % of a run's CPU), the others bound one by one. An IntegrityError (a binding
+        appeared since the prefetch) rolls the group back; the writer then binds by update."""
+        known = ctx.cache.get("bindings", {})
+        bindings: list[Binding | None] = [None] * len(done)
+        fresh: list[tuple[int, Binding]] = []
+        for i, (change, written) in enumerate(done):
+            if self.binds_plainly(change) and self._unbound(ctx, change):
+                row = Binding(
+                    connection=ctx.connection,
+                    object_type=self.binding_type,
+                    procore_id=change.procore_id,
+                    **self._binding_values(ctx, change, written),
+                )
+                fresh.append((i, row))
+            else:
+                bindings[i] = self.bind(ctx, change, written)
+        if fresh:
+            Binding.objects.bulk_create([row for _, row in fresh])
+            for i, row in fresh:
+                bindings[i] = row
+                known.pop((self.binding_type, row.procore_id), None)
+        return bindings
+
+    def binds_plainly(self, change: Change) -> bool:
+        """Whether ``bind`` would store the plain binding of ``_binding_values`` for this
+        change (flows whose ``bind`` does more for some operations say which)."""
+        return change.operation in (Operation.CREATE, Operation.UPDATE, Operation.LINK)
+
+    def _unbound(self, ctx: SyncContext, change: Change) -> bool:
+        known = ctx.cache.get("bindings", {})
+        return known.get((self.binding_type, change.procore_id), True) is None
+
+    def _binding_values(self, ctx: SyncContext, change: Change, written: Written) -> dict:
         payload = change.context.get("full_payload", change.payload)
         if change.operation == Operation.LINK:
             payload = change.context.get("linked_payload", payload)
-        values = {
+        return {
             "erp_type": change.erp_type,
             "erp_id": written.erp_id,
             "erp_number": written.number or change.context.get("number", ""),
@@ -141,19 +194,6 @@ class Flow:
             "written_back_at": None,
             "synced_at": ctx.now(),
         }
-        key = {
-            "connection": ctx.connection,
-            "object_type": self.binding_type,
-            "procore_id": change.procore_id,
-        }
-        known = ctx.cache.get("bindings", {})
-        if known.get((self.binding_type, change.procore_id), True) is None:
-            # The batch's prefetch found no binding: insert (the unique key still guards).
-            binding = Binding.objects.create(**key, **values)
-        else:
-            binding, _ = Binding.objects.update_or_create(**key, defaults=values)
-        known.pop((self.binding_type, change.procore_id), None)
-        return binding
 
     def write_back(self, ctx: SyncContext, binding: Binding) -> None:
         """Tell Procore where its record lives in the ERP (origin_id / origin_data)."""

@@ -105,6 +105,9 @@ class ChangeOrdersFlow(Flow):
             context={"revision": n, "strategy": strategy},
         )
 
+    def binds_plainly(self, change):
+        return change.context.get("strategy") != AMEND_IN_PLACE and super().binds_plainly(change)
+
     def bind(self, ctx, change, written):
         if change.context.get("strategy") != AMEND_IN_PLACE:
             return super().bind(ctx, change, written)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from sync.dbbulk import update_many
 from sync.models import Change, ChangeState
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sync.erp import Written
 
 
 def task_timeout() -> int:
@@ -41,6 +47,33 @@ def change_transition(
         for name, value in fields.items():
             setattr(change, name, value)
     return moved
+
+
+def changes_mark_sent(sent: list[tuple[Change, Written]], *, at: datetime) -> int:
+    """``change_transition`` sending → sent for a group the writer settles together: one
+    conditional UPDATE per change, run as a single ``executemany`` (built by the ORM one at a
+    time, these UPDATEs were ~7 % of a run's CPU). Returns how many rows moved: a change no
+    longer ``sending`` (the recovery job took it over) is left as it is. ``at``: sent_at."""
+    now = timezone.now()
+    rows = []
+    for change, written in sent:
+        change.state, change.updated_at, change.sent_at = ChangeState.SENT, now, at
+        change.erp_id, change.last_error = written.erp_id, None
+        change.result = {
+            "erp_id": written.erp_id,
+            "version": written.version,
+            "number": written.number,
+        }
+        rows.append(
+            (ChangeState.SENT, now, at, change.erp_id, change.result, None)
+            + (change.pk, ChangeState.SENDING)
+        )
+    return update_many(
+        Change,
+        fields=("state", "updated_at", "sent_at", "erp_id", "result", "last_error"),
+        where=("id", "state"),
+        rows=rows,
+    )
 
 
 def _claim(changes: list[Change]) -> bool:

@@ -124,7 +124,7 @@ class SuiteQL:
             self._check(expr)
         for expr, _ in ast["order"]:
             self._check(expr)
-        rows = rows_for(self.sb, table)
+        rows = rows_for(self.sb, table, self._narrowing(ast["where"]))
         if ast["where"] is not None:
             self._check_cond(ast["where"])
             rows = [r for r in rows if self._truth(ast["where"], r)]
@@ -134,6 +134,35 @@ class SuiteQL:
             present.sort(key=lambda r, e=expr: _sort_key(self._eval(e, r)), reverse=desc)
             rows = present + missing if not desc else missing + present
         return [self._project(ast["items"], r) for r in rows]
+
+    def _narrowing(self, where: tuple[Any, ...] | None) -> dict[str, set[str]]:
+        """What a top-level AND of ``id``/``tranid``/``type`` equalities or IN lists requires,
+        so ``rows_for`` flattens only those transactions (the whole store was flattened for
+        every query: ~100 ms a query at 10,000 transactions, which a real account answers from
+        its indexes). Anything else in the clause narrows nothing; it is applied afterwards."""
+        parts = [] if where is None else where[1] if where[0] == "and" else [where]
+        narrow: dict[str, set[str]] = {}
+        for part in parts:
+            if part[0] == "cmp" and part[1] == "=" and part[2][0] == "col":
+                column, values = part[2][1], [part[3]]
+            elif part[0] == "in" and part[1][0] == "col":
+                column, values = part[1][1], part[2]
+            else:
+                continue
+            name = column.lower().split(".")[-1]
+            literals = [v[1] for v in values if v[0] == "lit"]
+            if len(literals) != len(values) or name not in ("id", "tranid", "type"):
+                continue
+            if name == "id":
+                if not all(isinstance(v, Decimal) and v == v.to_integral_value() for v in literals):
+                    continue
+                found = {str(int(v)) for v in literals}
+            elif all(isinstance(v, str) for v in literals):
+                found = set(literals)
+            else:
+                continue
+            narrow[name] = narrow[name] & found if name in narrow else found
+        return narrow
 
     # -- validation ---------------------------------------------------------------------------
 

@@ -160,13 +160,28 @@ def _row(rtype: str, rec: dict[str, Any], columns: list[str]) -> dict[str, Any]:
     return row
 
 
-def rows_for(sb: NetSuiteSandbox, table: str) -> list[dict[str, Any]]:
+def rows_for(
+    sb: NetSuiteSandbox, table: str, narrow: dict[str, set[str]] | None = None
+) -> list[dict[str, Any]]:
+    """The table's rows. ``narrow`` (transaction only): values the WHERE clause requires of
+    ``id``/``tranid``/``type`` (top-level AND of ``=``/``IN``), so only those records are
+    flattened; the WHERE clause is still applied to them in full afterwards."""
     cols = TABLES[table]
     store = sb.store
     if table == "transaction":
+        narrow = narrow or {}
+        ids, numbers, types = narrow.get("id"), narrow.get("tranid"), narrow.get("type")
         out = []
         for rt in transaction_types():
-            for rec in store.all(rt.name):
+            if types is not None and rt.tran_type not in types:
+                continue
+            if ids is not None:
+                records = [r for r in (store.get(rt.name, i) for i in ids) if r]
+            else:
+                records = store.all(rt.name)
+            for rec in records:
+                if numbers is not None and rec.get("tranId") not in numbers:
+                    continue
                 row = _row(rt.name, rec, cols)
                 row["type"] = rt.tran_type
                 row["recordtype"] = rt.name.lower()

@@ -148,3 +148,34 @@ def test_unsupported_or_invalid_queries(env, text, fragment):
     assert detail["o:errorCode"] == "INVALID_PARAMETER"
     assert detail["detail"].startswith("Invalid search query.")
     assert fragment in detail["detail"]
+
+
+def test_id_tranid_and_type_conditions_give_what_a_full_scan_gives(env):
+    # rows_for flattens only the transactions a top-level id/tranid/type condition allows;
+    # the same question asked in a form that narrows nothing (NOT/OR) must get the same rows.
+    _, c, ids = env
+    made = [
+        created_id(c.post(f"{REC}/purchaseOrder", json={**po_body(ids), "tranId": f"PO-N{n}"}))
+        for n in range(4)
+    ]
+    pairs = [
+        (
+            f"t.id IN ({made[0]}, {made[2]}, 999999) AND t.type = 'PurchOrd'",
+            f"NOT (t.id NOT IN ({made[0]}, {made[2]}, 999999)) AND (t.type = 'PurchOrd' OR 1 = 0)",
+        ),
+        (
+            "type = 'PurchOrd' AND tranid IN ('PO-N1', 'PO-N3', 'nope')",
+            "(type = 'PurchOrd' OR 1 = 0) AND (tranid IN ('PO-N1', 'PO-N3', 'nope') OR 1 = 0)",
+        ),
+        (
+            f"id = {made[1]} AND type = 'VendBill'",
+            f"(id = {made[1]} OR 1 = 0) AND type <> 'PurchOrd'",
+        ),
+        (f"id = {made[1]} AND id = {made[2]}", f"id = {made[1]} AND (id = {made[2]} OR 1 = 0)"),
+    ]
+    for narrowed, full in pairs:
+        sql = "SELECT t.id, t.tranid, t.type FROM transaction t WHERE {} ORDER BY t.id"
+        got, want = q(c, sql.format(narrowed))["items"], q(c, sql.format(full))["items"]
+        assert got == want, narrowed
+    assert [r["tranid"] for r in q(c, sql.format(pairs[1][0]))["items"]] == ["PO-N1", "PO-N3"]
+    assert [r["id"] for r in q(c, sql.format(pairs[0][0]))["items"]] == [made[0], made[2]]

@@ -72,9 +72,9 @@ def build_settings(env: Mapping[str, str], base_dir: Path) -> dict:
         "ERPBRIDGE_LOGIN_LOCKOUT_SECONDS": _int(reader, "ERPBRIDGE_LOGIN_LOCKOUT_SECONDS", 900),
         "ERPBRIDGE_WEBHOOK_MAX_BYTES": _int(reader, "ERPBRIDGE_WEBHOOK_MAX_BYTES", 1_048_576),
         "ERPBRIDGE_WEBHOOK_RATE_PER_MINUTE": _int(reader, "ERPBRIDGE_WEBHOOK_RATE_PER_MINUTE", 600),
-        # /healthz turns the cluster check red when a task has waited this long for a worker.
         # Successful tasks kept in the task history (the newest; pruned every 5 minutes).
         "ERPBRIDGE_TASK_HISTORY": _int(reader, "ERPBRIDGE_TASK_HISTORY", 1000, minimum=0),
+        # /healthz turns the cluster check red when a task has waited this long for a worker.
         "ERPBRIDGE_HEALTH_MAX_TASK_WAIT": _int(
             reader, "ERPBRIDGE_HEALTH_MAX_TASK_WAIT", 900, minimum=60
         ),

@@ -14,14 +14,13 @@ from __future__ import annotations
 from django.conf import settings
 from django_q.models import Success, Task
 
-DEFAULT_KEEP = 1000
 CHUNK = 500  # ids per DELETE: well under every backend's parameter limit
 
 
 def task_history_prune(keep: int | None = None) -> int:
     """Delete the successful tasks older than the newest ``keep``; returns how many went."""
     if keep is None:
-        keep = int(getattr(settings, "ERPBRIDGE_TASK_HISTORY", DEFAULT_KEEP))
+        keep = settings.ERPBRIDGE_TASK_HISTORY
     old = list(Success.objects.order_by("-stopped", "-id").values_list("id", flat=True)[keep:])
     deleted = 0
     for start in range(0, len(old), CHUNK):

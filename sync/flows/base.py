@@ -127,11 +127,7 @@ class Flow:
                 procore_id=change.procore_id,
             ).delete()
             return None
-        key = {
-            "connection": ctx.connection,
-            "object_type": self.binding_type,
-            "procore_id": change.procore_id,
-        }
+        key = self._binding_key(ctx, change)
         values = self._binding_values(ctx, change, written)
         known = ctx.cache.get("bindings", {})
         if self._unbound(ctx, change):
@@ -154,12 +150,8 @@ class Flow:
         fresh: list[tuple[int, Binding]] = []
         for i, (change, written) in enumerate(done):
             if self.binds_plainly(change) and self._unbound(ctx, change):
-                row = Binding(
-                    connection=ctx.connection,
-                    object_type=self.binding_type,
-                    procore_id=change.procore_id,
-                    **self._binding_values(ctx, change, written),
-                )
+                values = self._binding_values(ctx, change, written)
+                row = Binding(**self._binding_key(ctx, change), **values)
                 fresh.append((i, row))
             else:
                 bindings[i] = self.bind(ctx, change, written)
@@ -178,6 +170,13 @@ class Flow:
     def _unbound(self, ctx: SyncContext, change: Change) -> bool:
         known = ctx.cache.get("bindings", {})
         return known.get((self.binding_type, change.procore_id), True) is None
+
+    def _binding_key(self, ctx: SyncContext, change: Change) -> dict:
+        return {
+            "connection": ctx.connection,
+            "object_type": self.binding_type,
+            "procore_id": change.procore_id,
+        }
 
     def _binding_values(self, ctx: SyncContext, change: Change, written: Written) -> dict:
         payload = change.context.get("full_payload", change.payload)

@@ -1,5 +1,8 @@
-"""Benchmark-only app: the cluster's shared (Redis or database) limiters with rate windows
-shrunk by ``ERPBRIDGE_BENCH_RATE_SCALE`` (see ``benchmarks/cluster_settings.py``)."""
+"""Limiters with rate windows shrunk by the benchmark's time scale.
+
+``ScaledLimits`` wraps any limit backend; the inline run wraps in-memory limiters with it, and
+``ScaledLimitsConfig`` (a benchmark-only app, ``benchmarks/cluster_settings.py``) makes the
+cluster's shared (Redis or database) backend scaled by ``ERPBRIDGE_BENCH_RATE_SCALE``."""
 
 from __future__ import annotations
 
@@ -7,6 +10,19 @@ import os
 import time
 
 from django.apps import AppConfig
+
+
+class ScaledLimits:
+    """``inner``'s limiters, with every rate window ``scale`` times shorter."""
+
+    def __init__(self, inner, scale: float) -> None:
+        self.inner, self.scale = inner, scale
+
+    def rate_window(self, key, limit, seconds, *, sleep=time.sleep):
+        return self.inner.rate_window(key, limit, seconds / self.scale, sleep=sleep)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
 
 class ScaledLimitsConfig(AppConfig):
@@ -18,15 +34,4 @@ class ScaledLimitsConfig(AppConfig):
 
         scale = float(os.environ.get("ERPBRIDGE_BENCH_RATE_SCALE") or 1)
         product = sync.clients.limit_backend
-
-        class Scaled:
-            def __init__(self, inner) -> None:
-                self.inner = inner
-
-            def rate_window(self, key, limit, seconds, *, sleep=time.sleep):
-                return self.inner.rate_window(key, limit, seconds / scale, sleep=sleep)
-
-            def __getattr__(self, name):
-                return getattr(self.inner, name)
-
-        sync.clients.limit_backend = lambda: Scaled(product())
+        sync.clients.limit_backend = lambda: ScaledLimits(product(), scale)

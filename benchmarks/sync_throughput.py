@@ -178,16 +178,6 @@ def serve_world(kind: str, args, spec_path: Path) -> int:
         os._exit(0)
 
 
-def scaled_limits(scale: float):
-    from connectors.limits import MemoryLimits
-
-    class Scaled(MemoryLimits):
-        def rate_window(self, key, limit, seconds, *, sleep=time.sleep):
-            return super().rate_window(key, limit, seconds / scale, sleep=sleep)
-
-    return Scaled()
-
-
 _CLIENTS: dict = {}
 
 
@@ -199,7 +189,10 @@ def run_inline(conn, object_type: str, scale: float, batch: int):
     from sync.services.batches import sync_batch, sync_fan_out
 
     if "limits" not in _CLIENTS:
-        _CLIENTS["limits"] = scaled_limits(scale)
+        from benchmarks.scaled_limits import ScaledLimits
+        from connectors.limits import MemoryLimits
+
+        _CLIENTS["limits"] = ScaledLimits(MemoryLimits(), scale)
 
     def client(c):  # one client per connection, as one worker keeps them
         if c.pk not in _CLIENTS:

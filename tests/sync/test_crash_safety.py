@@ -135,6 +135,7 @@ class Clusters:
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen] = []
         self.events: list[str] = []
+        self.kills = 0  # workers killed inside a task
         self.began = time.monotonic()
         self.progress: tuple[tuple[int, int], float] = ((-1, -1), time.monotonic())
         self.env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
@@ -182,14 +183,23 @@ class Clusters:
                 return [pid for pid in stat.workers if _child_of(pid, stat.sentinel)]
         return []
 
-    def kill_worker(self, rng: random.Random) -> int:
-        """SIGKILL to a worker in the middle of a task (see ``_mid_task``)."""
+    def kill_worker(self, rng: random.Random) -> int | None:
+        """SIGKILL to a worker in the middle of a task (see ``_mid_task``); None when the
+        broker holds no task any more, so no worker will be busy again: the work finished
+        between crossing the threshold and catching a worker inside a task (a batch takes a
+        fraction of a second, and tasks a dead cluster had reserved come back together
+        after ``retry``)."""
 
-        def busy() -> list[int]:
-            self.check()
-            return [pid for pid in self.workers() if _mid_task(pid)]
+        def busy() -> list[int] | str:
+            pids = [pid for pid in self.workers() if _mid_task(pid)]
+            if pids:
+                return pids
+            return "" if queued_tasks() else "idle"
 
-        pid = rng.choice(wait_for(busy, "a worker busy with a task", self))
+        found = wait_for(busy, "a worker busy with a task", self, interval=0.05)
+        if found == "idle":
+            return None
+        pid = rng.choice(found)
         os.kill(pid, signal.SIGKILL)
         return pid
 
@@ -298,9 +308,16 @@ class Timeout(AssertionError):
     pass
 
 
-def wait_for(probe, what: str, clusters: Clusters | None = None, deadline: float = PHASE_DEADLINE):
-    """Poll ``probe`` until it returns something truthy; fail with the state after
-    ``deadline`` seconds (a hung run, not a slow one: the deadline is far above any run)."""
+def wait_for(
+    probe,
+    what: str,
+    clusters: Clusters | None = None,
+    deadline: float = PHASE_DEADLINE,
+    interval: float = 0.5,
+):
+    """Poll ``probe`` every ``interval`` seconds until it returns something truthy; fail with
+    the state after ``deadline`` seconds (a hung run, not a slow one: the deadline is far
+    above any run)."""
     end = time.monotonic() + deadline
     while True:
         value = probe()
@@ -314,7 +331,7 @@ def wait_for(probe, what: str, clusters: Clusters | None = None, deadline: float
             if clusters.current.poll() is not None:
                 raise AssertionError(f"the cluster exited waiting for {what}\n{clusters.logs()}")
             clusters.check()
-        time.sleep(0.5)
+        time.sleep(interval)
 
 
 def queued_tasks() -> int:
@@ -377,7 +394,11 @@ def drive(clusters: Clusters, conn, rng: random.Random) -> tuple[SyncRun, int]:
             clusters.start()
         else:
             pid = clusters.kill_worker(rng)
-            clusters.note(f"killed worker {pid} at {bound(conn)} bound")
+            if pid is None:
+                clusters.note(f"no task left to kill at {bound(conn)} bound")
+            else:
+                clusters.kills += 1
+                clusters.note(f"killed worker {pid} at {bound(conn)} bound")
 
     # Everything queued, and every killed task once the broker hands it out again, finishes.
     wait_for(lambda: queued_tasks() == 0, "the broker to drain", clusters)
@@ -439,6 +460,9 @@ def test_sigkilled_workers_leave_one_erp_document_per_commitment(kind, fault, tm
     events = clusters.events
 
     context = f"seed={seed} events={events} recovery_rounds={rounds}\n{state()}"
+    # The first kills come early (from 5 % of the work on), with most batches still queued,
+    # so at least one worker dies inside a task; later ones may find the work already done.
+    assert clusters.kills >= 1, f"no worker was killed inside a task\n{context}"
     assert final.status == RunStatus.SUCCEEDED, f"{final.error}\n{context}"
 
     # The ERP: one document per commitment key among what the run wrote.

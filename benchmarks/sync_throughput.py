@@ -4,7 +4,7 @@ ERP's real limits time-scaled; prints JSON.
 
     .venv/bin/python benchmarks/sync_throughput.py [--kind netsuite|quickbooks|both]
         [--commitments 5000] [--rate-scale 20] [--workers 0] [--batch 50]
-        [--erp-latency-ms N] [--procore-latency-ms 300] [--no-pay-apps]
+        [--erp-latency-ms N] [--procore-latency-ms 300] [--no-pay-apps] [--cpu-breakdown]
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python \
         benchmarks/sync_throughput.py --workers 4
 
@@ -33,7 +33,9 @@ were a write); ``calls_per_record`` (Procore + ERP requests the sandboxes receiv
 included) against ``minimum_calls_per_record`` (per record written: one ERP write and one origin
 write-back; plus each distinct Procore page read once, and the token grants);
 ``cpu_ms_per_record`` (our process; the cluster's with ``--workers``); ``db_queries_per_record``
-(inline runs); ``duplicates`` (ERP documents sharing an externalId/DocNumber).
+(inline runs); ``duplicates`` (ERP documents sharing an externalId/DocNumber). With
+``--cpu-breakdown`` (needs py-spy), ``cpu_breakdown`` splits ``cpu_ms_per_record`` by where the
+samples' innermost frames were: our modules, Django, the HTTP client, JSON, threads...
 """
 
 from __future__ import annotations
@@ -357,6 +359,11 @@ def _figures(kind: str, args, runs: list[dict]) -> dict:
     queries = [r["db_queries"] for r in runs if r["db_queries"] is not None]
     if queries:
         out["db_queries_per_record"] = round(sum(queries) / records, 1)
+    sampled = [(r["sampler"], r["cpu"]) for r in runs if r["sampler"] is not None]
+    if sampled:
+        from benchmarks.cpu_breakdown import breakdown
+
+        out["cpu_breakdown"] = breakdown(sampled, records)
     return out
 
 
@@ -372,10 +379,17 @@ def _documents(kind: str, erp_url: str, collection: str) -> list[dict]:
 
 
 def run_one(conn, flow: str, args, cluster: Cluster | None, erp_url: str, procore_url: str):
-    if cluster is not None:
-        run, wall, cpu, queries = run_cluster(conn, flow, cluster, args.batch)
-    else:
-        run, wall, cpu, queries = run_inline(conn, flow, args.rate_scale, args.batch)
+    sampler = None
+    if args.cpu_breakdown:
+        from benchmarks.cpu_breakdown import Sampler
+
+        pid = cluster.process.pid if cluster is not None else os.getpid()
+        sampler = Sampler(pid, children=cluster is not None)
+    with sampler or nullcontext():
+        if cluster is not None:
+            run, wall, cpu, queries = run_cluster(conn, flow, cluster, args.batch)
+        else:
+            run, wall, cpu, queries = run_inline(conn, flow, args.rate_scale, args.batch)
     erp, procore = _stats(erp_url), _stats(procore_url)
     return {
         "flow": flow,
@@ -387,6 +401,7 @@ def run_one(conn, flow: str, args, cluster: Cluster | None, erp_url: str, procor
         "seconds": wall,
         "cpu": cpu,
         "db_queries": queries,
+        "sampler": sampler,
         "calls": erp["calls"] + erp["tokens"] + procore["calls"] + procore["tokens"],
         "minimum_calls": 2 * run.synced
         + procore["distinct_gets"]
@@ -479,6 +494,8 @@ def arguments(argv: list[str]):
     parser.add_argument("--erp-latency-ms", type=float, default=None)
     parser.add_argument("--procore-latency-ms", type=float, default=300.0)
     parser.add_argument("--no-pay-apps", action="store_true")
+    # Split our CPU per record by package with py-spy (benchmarks/cpu_breakdown.py).
+    parser.add_argument("--cpu-breakdown", action="store_true")
     return parser.parse_args(argv)
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import Empty, SimpleQueue
 
 from django.db import IntegrityError, connections, transaction
 
@@ -211,6 +212,9 @@ class ConcurrentSender:
         self.pending: deque[Change] = deque()
         self.writes: dict[Future, tuple[Change, str]] = {}
         self.backs: dict[Future, Binding] = {}
+        # Futures put themselves here when done: settling takes what finished without
+        # scanning (and installing a waiter on) every future in flight, as wait() would.
+        self.finished: SimpleQueue[Future] = SimpleQueue()
         self.written_back: list[int] = []
         self.synced: list[Change] = []
         self.down: ConnectionDown | None = None
@@ -248,17 +252,20 @@ class ConcurrentSender:
                     continue
                 future = self.pool.submit(_in_thread, self.flow.write, self.ctx, change)
                 self.writes[future] = (change, before)
+                future.add_done_callback(self.finished.put)
         if self.down is not None:
             self.pending.clear()  # not claimed: they keep their state for the next run
 
     def _settle(self, *, block: bool) -> None:
         if not self.writes and not self.backs:
             return
-        finished, _ = wait(
-            [*self.writes, *self.backs],
-            timeout=None if block else 0,
-            return_when=FIRST_COMPLETED,
-        )
+        finished = []
+        try:
+            finished.append(self.finished.get(block=block))
+            while True:
+                finished.append(self.finished.get_nowait())
+        except Empty:
+            pass
         ctx, flow = self.ctx, self.flow
         ok: list[tuple[Change, Written]] = []
         for future in finished:
@@ -285,6 +292,7 @@ class ConcurrentSender:
                 if binding is not None and flow.writes_back:
                     future = self.pool.submit(_in_thread, _remote_write_back, ctx, flow, binding)
                     self.backs[future] = binding
+                    future.add_done_callback(self.finished.put)
             self._start()
 
     def __exit__(self, kind, exc, tb) -> None:

@@ -150,9 +150,16 @@ class MappingLookup:
         self._vendors: dict[str, VendorMapping] | None = None
         self._accounts: dict[str, list[AccountRoleMapping]] | None = None
         self._currencies: dict[str, str] | None = None
+        self._today: date | None = None
 
     def _date(self, on_date: date | None) -> date:
-        return on_date or self.on_date or timezone.localdate()
+        if on_date or self.on_date:
+            return on_date or self.on_date
+        # Today, read once per lookup (one per batch): every record of a batch is mapped as
+        # of the same day, and a lookup per line does not read the clock and zone again.
+        if self._today is None:
+            self._today = timezone.localdate()
+        return self._today
 
     def _rows(self, model):
         return model.objects.filter(connection_id=self.connection.pk)

@@ -1,8 +1,9 @@
 """The lookup contract the engine codes against: precedence, dates, misses, query counts."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from mappings import events
@@ -80,6 +81,25 @@ def test_effective_dates_pick_the_latest_row_started_on_or_before_the_date(netsu
     assert lookup.cost(**one).account_id == "fy2026"
     assert lookup.cost(**one, on_date=date(2025, 12, 31)).account_id == "old"
     assert lookup.cost(**one, on_date=date(2027, 1, 1)).account_id == "fy2027"
+
+
+def test_without_a_date_a_lookup_maps_as_of_the_day_it_first_needed_one(netsuite):
+    """A lookup (one per batch) reads today once: a batch running over midnight maps all its
+    records as of one day; the next batch's lookup sees the new day."""
+    cost(netsuite, "03-300", "fy2026")
+    cost(netsuite, "03-300", "fy2027", start=date(2027, 1, 1))
+    one = {
+        "cost_code": "03-300",
+        "cost_type": None,
+        "subsidiary_id": None,
+        "procore_project_id": None,
+    }
+    with time_machine.travel(datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC), tick=False) as clock:
+        lookup = MappingLookup(netsuite)
+        assert lookup.cost(**one).account_id == "fy2026"
+        clock.shift(timedelta(hours=1))  # past midnight, in the settings' zone (UTC) too
+        assert lookup.cost(**one).account_id == "fy2026"
+        assert MappingLookup(netsuite).cost(**one).account_id == "fy2027"
 
 
 def test_a_row_starting_later_does_not_apply_before_its_date(netsuite):

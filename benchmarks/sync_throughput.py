@@ -14,7 +14,8 @@ a ``qcluster`` of N workers (``sync.jobs.run_flow_batched``, one task per batch)
 the cluster's: every process of it, read from /proc before and after each run. The cluster
 is started and warmed up once, before the runs, as a long-lived production cluster is; the
 CPU its start took is reported apart (``cluster_start_cpu_s``). The runs: ``commitments``, then
-``requisitions`` (the pay apps' bills link to the POs the first run bound).
+``requisitions`` (the pay apps' bills link to the POs the first run bound). ``BENCH_QUERIES=1``
+prints an inline run's statements by count and by time.
 
 Time scaling: QuickBooks' windows (500/min, 10/s per realm) shrink by ``--rate-scale``, in the
 sandbox and in our limiters (inline: scaled in-memory limiters; in the cluster: the product's
@@ -43,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -181,6 +183,7 @@ def serve_world(kind: str, args, spec_path: Path) -> int:
 
 
 _CLIENTS: dict = {}
+PLACEHOLDERS = re.compile(r"%s(, %s)*")
 
 
 def run_inline(conn, object_type: str, scale: float, batch: int):
@@ -204,11 +207,15 @@ def run_inline(conn, object_type: str, scale: float, batch: int):
     def enqueue(run_id, flow, sources):
         sync_batch(run_id=run_id, object_type=flow, sources=sources, clients=client)
 
-    queries = Counter()
+    queries, seconds = Counter(), Counter()
 
     def count(execute, sql, params, many, context):
         queries[" ".join(sql.split()[:6])] += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:  # per statement, its placeholder lists folded: "IN (?)", "VALUES (?), (?)"
+            seconds[PLACEHOLDERS.sub("?", sql)[:300]] += time.perf_counter() - started
 
     cpu, wall = time.process_time(), time.perf_counter()
     profile = None
@@ -234,6 +241,10 @@ def run_inline(conn, object_type: str, scale: float, batch: int):
     if os.environ.get("BENCH_QUERIES"):
         for sql, n in queries.most_common(25):
             print(f"{n:7d} {sql}", file=sys.stderr)
+        # Wall time, so a statement waiting for the GIL after SQLite returns counts too; a
+        # statement that grows with the tables (a scan) stands out as the run gets longer.
+        for sql, took in seconds.most_common(12):
+            print(f"{took:7.2f}s {sql}", file=sys.stderr)
     return run, wall, cpu, sum(queries.values())
 
 

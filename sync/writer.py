@@ -324,23 +324,27 @@ def _fill_versions(ctx: SyncContext, sent: list[Change]) -> None:
     """The ERP versions the deferred creates did not read back: one query for the group, then
     onto the bindings still without one. Best effort: a binding's version is what the last
     write left; an update reads the ERP copy and compares content before writing anyway."""
-    wanted: dict[str, list[str]] = {}
+    wanted: dict[str, dict[str, str]] = {}  # erp type -> erp id -> binding's object type
     for change in sent:
         if change.erp_id and not (change.result or {}).get("version"):
-            wanted.setdefault(change.erp_type, []).append(change.erp_id)
+            wanted.setdefault(change.erp_type, {})[change.erp_id] = change.object_type
     for erp_type, ids in wanted.items():
         try:
-            versions = ctx.erp.versions(erp_type, ids)
+            versions = ctx.erp.versions(erp_type, list(ids))
         except ConnectorError as exc:
             log.warning("reading the versions of %d %s failed: %s", len(ids), erp_type, exc)
             continue
-        # Only bindings still without a version: a later write's version is newer.
+        # Only bindings still without a version: a later write's version is newer. Each row
+        # is found by the unique (connection, object_type, erp_id) index: without the object
+        # type every UPDATE scanned the connection's bindings (quadratic in a long run).
         update_many(
             Binding,
             fields=("erp_version",),
-            where=("connection", "erp_type", "erp_id", "erp_version"),
+            where=("connection", "object_type", "erp_id", "erp_type", "erp_version"),
             rows=[
-                (versions[i], ctx.connection.pk, erp_type, i, "") for i in ids if versions.get(i)
+                (versions[i], ctx.connection.pk, object_type, i, erp_type, "")
+                for i, object_type in ids.items()
+                if versions.get(i)
             ],
         )
 

@@ -113,3 +113,27 @@ def test_the_versions_concurrent_creates_left_out_are_filled_in_afterwards(world
         binding = Binding.objects.get(object_type="commitment", procore_id=pid)
         remote = ctx.erp.read(binding.erp_type, binding.erp_id)
         assert binding.erp_version and binding.erp_version == remote.version
+
+
+def test_the_version_backfill_finds_each_binding_by_its_unique_index(world):
+    # Each row's UPDATE must name (connection, object_type, erp_id): with erp_type alone in
+    # place of the object type, SQLite scanned every binding of the connection per row.
+    pids = [world.new_commitment(f"SC-ST-I{n}") for n in range(3)]
+    queued: list = []
+    fan_out(world, queued, batch=3)
+    with CaptureQueriesContext(connection) as queries:
+        run_batches(world, queued)
+    backfills = statements(queries, 'UPDATE "sync_binding" SET "erp_version"')
+    assert backfills  # one per batch
+    for sql in backfills:
+        assert '"object_type" = ' in sql and '"erp_id" = ' in sql
+    sql = backfills[0]
+    assert Binding.objects.filter(procore_id__in=pids).exclude(erp_version="").count() == 3
+    if connection.vendor == "sqlite":
+        statement = sql.split(" times: ")[-1]
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", [1, 1, "commitment", "1", "x", ""])
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        # e.g. "SEARCH sync_binding USING INDEX sqlite_autoindex_sync_binding_2
+        # (connection_id=? AND object_type=? AND erp_id=?)"; before, "(connection_id=?)".
+        assert "object_type=? AND erp_id=?" in plan and "SCAN" not in plan, plan

@@ -34,6 +34,9 @@ class SyncRun(models.Model):
     # with no progress for longer than a task can be retried was cut short by a dead worker
     # (sync.services.runs.runs_close_interrupted).
     progressed_at = models.DateTimeField(null=True, blank=True)
+    # A fanned-out run (sync.services.batches): when its fetch had queued every batch. Until
+    # then ``total`` is still growing, so a batch finding done == total does not close it.
+    fetched_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     synced = models.PositiveIntegerField(default=0)

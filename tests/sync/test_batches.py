@@ -25,15 +25,25 @@ def world(request):
     return w
 
 
-def fan_out(world, queued: list, batch: int = 5):
-    def enqueue(run_id, flow, sources):
+def fan_out(world, queued: list, batch: int = 5, enqueue=None):
+    def later(run_id, flow, sources):
         queued.append((run_id, flow, sources))
 
     return sync_fan_out(
         connection_id=world.erp_conn.pk,
         object_type="commitments",
         batch=batch,
-        enqueue=enqueue,
+        enqueue=enqueue or later,
+        clients=world.clients,
+        lookup=lambda c: world.lookup,
+    )
+
+
+def run_batch(world, run_id, flow, sources):
+    sync_batch(
+        run_id=run_id,
+        object_type=flow,
+        sources=sources,
         clients=world.clients,
         lookup=lambda c: world.lookup,
     )
@@ -41,13 +51,7 @@ def fan_out(world, queued: list, batch: int = 5):
 
 def run_batches(world, queued):
     for run_id, flow, sources in queued:
-        sync_batch(
-            run_id=run_id,
-            object_type=flow,
-            sources=sources,
-            clients=world.clients,
-            lookup=lambda c: world.lookup,
-        )
+        run_batch(world, run_id, flow, sources)
 
 
 def test_batches_sync_every_record_and_close_the_run(world):
@@ -80,13 +84,7 @@ def test_the_duplicate_search_is_one_query_per_batch(world):
     fan_out(world, queued, batch=50)
     [(run_id, flow, sources)] = queued
     before = len(world.erp.request_log)
-    sync_batch(
-        run_id=run_id,
-        object_type=flow,
-        sources=sources,
-        clients=world.clients,
-        lookup=lambda c: world.lookup,
-    )
+    run_batch(world, run_id, flow, sources)
     searches = [
         p for _m, p, _s in list(world.erp.request_log)[before:] if "suiteql" in p or "/query" in p
     ]
@@ -134,3 +132,25 @@ def test_a_finished_or_progressing_run_is_never_closed_as_interrupted(world):
     assert runs_close_interrupted(now=later) == []
     assert SyncRun.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED
     assert SyncRun.objects.get(pk=live.pk).status == RunStatus.RUNNING
+
+
+def test_a_batch_finishing_before_the_fetch_ends_does_not_close_the_run(world):
+    # A batch can run to its end while the fetch is still queuing the next ones (a worker
+    # idle, a slow Procore page): its done == total then counts only what was queued so far.
+    for n in range(6):
+        world.new_commitment(f"SC-B-F{n}")
+    seen = []
+
+    def enqueue(run_id, flow, sources):  # the batch runs at once, before the fetch goes on
+        run_batch(world, run_id, flow, sources)
+        seen.append(SyncRun.objects.values_list("status", "done", "total").get(pk=run_id))
+
+    run = fan_out(world, [], batch=3, enqueue=enqueue)
+    assert len(seen) > 2
+    # After each batch but the last: every queued record done, and the run still running.
+    assert all(done == total for _, done, total in seen)
+    assert {status for status, _, _ in seen} == {RunStatus.RUNNING}
+    # The fetch, ending after the last batch, closed it with every record counted.
+    assert run.status == RunStatus.SUCCEEDED and run.fetched_at is not None
+    assert run.finished_at >= run.fetched_at
+    assert run.done == run.total == seen[-1][2] > 6

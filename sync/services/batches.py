@@ -102,15 +102,14 @@ def sync_fan_out(
         total += _queue(run, flow.name, pending, send)
         elsewhere += _calls(ctx) - before
         own = _calls(ctx) - started - elsewhere
-        now = timezone.now()
-        SyncRun.objects.filter(pk=run.pk).update(api_calls=F("api_calls") + own, fetched_at=now)
+        SyncRun.objects.filter(pk=run.pk).update(
+            api_calls=F("api_calls") + own, fetched_at=timezone.now()
+        )
         if total == 0:
             return _finish(run, RunStatus.SUCCEEDED)
         # Every batch may have finished while the fetch was still queuing: then none of them
         # could close the run, and the fetch does.
-        SyncRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, done__gte=F("total")).update(
-            status=RunStatus.SUCCEEDED, finished_at=now
-        )
+        _succeed_when_done(run)
         run.refresh_from_db()
         return run
     except Exception as exc:
@@ -281,13 +280,19 @@ def _record_all(run: SyncRun, rows, counts: dict[str, int]) -> None:
 def _close(run: SyncRun, ctx, status: str = RunStatus.SUCCEEDED, error: str = "") -> None:
     calls = _calls(ctx) - ctx.cache.get("calls_at_start", 0)
     SyncRun.objects.filter(pk=run.pk).update(api_calls=F("api_calls") + calls)
-    # The last batch to finish closes the run, once the fetch has queued them all (before
-    # that, total is still growing; the fetch closes it if it ends last). A redelivered batch
-    # counts its records again: done may pass total, never stop short of it.
-    fields: dict[str, Any] = {"status": status, "finished_at": timezone.now()}
-    if error:
-        fields["error"] = error[:5000]
-    finished = SyncRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
     if status == RunStatus.SUCCEEDED:
-        finished = finished.filter(done__gte=F("total"), fetched_at__isnull=False)
-    finished.update(**fields)
+        _succeed_when_done(run)
+        return
+    SyncRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=status, finished_at=timezone.now(), error=error[:5000]
+    )
+
+
+def _succeed_when_done(run: SyncRun) -> None:
+    """The last batch to finish closes the run, once the fetch has queued them all (before
+    that, total is still growing; the fetch calls this too, in case it ends last). A
+    conditional UPDATE, so whichever comes last closes it, once. A redelivered batch counts
+    its records again: done may pass total, never stop short of it."""
+    SyncRun.objects.filter(
+        pk=run.pk, status=RunStatus.RUNNING, done__gte=F("total"), fetched_at__isnull=False
+    ).update(status=RunStatus.SUCCEEDED, finished_at=timezone.now())

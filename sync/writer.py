@@ -30,6 +30,7 @@ from connectors.errors import (
     PermanentError,
     TransientError,
 )
+from connectors.limits import current_priority, slot_priority
 from sync.context import SyncContext
 from sync.dbbulk import update_many
 from sync.erp import Written
@@ -167,9 +168,10 @@ def write_concurrency(ctx: SyncContext) -> int:
     return 1
 
 
-def _in_thread(fn, *args):
+def _in_thread(priority, fn, *args):
     try:
-        return fn(*args)
+        with slot_priority(priority):  # the caller's, for the shared concurrency slots
+            return fn(*args)
     finally:
         # A token refresh or a database limiter may have opened this thread's own connection.
         connections.close_all()
@@ -221,6 +223,7 @@ class ConcurrentSender:
         self.adapter = getattr(ctx.erp, "adapter", ctx.erp)  # under PrefetchedDuplicates
         self.deferring = hasattr(self.adapter, "defer_versions")
         self.pool: ThreadPoolExecutor | None = None
+        self.priority = current_priority()  # the batch's (sync_batch), for its pool threads
 
     def __enter__(self) -> ConcurrentSender:
         for client in (getattr(self.ctx.erp, "client", None), self.ctx.procore):
@@ -250,7 +253,9 @@ class ConcurrentSender:
                         Outcome.SKIPPED, "already claimed by another worker"
                     )
                     continue
-                future = self.pool.submit(_in_thread, self.flow.write, self.ctx, change)
+                future = self.pool.submit(
+                    _in_thread, self.priority, self.flow.write, self.ctx, change
+                )
                 self.writes[future] = (change, before)
                 future.add_done_callback(self.finished.put)
         if self.down is not None:
@@ -290,7 +295,9 @@ class ConcurrentSender:
                 self.results[change.pk] = Sent(Outcome.SYNCED)
                 self.synced.append(change)
                 if binding is not None and flow.writes_back:
-                    future = self.pool.submit(_in_thread, _remote_write_back, ctx, flow, binding)
+                    future = self.pool.submit(
+                        _in_thread, self.priority, _remote_write_back, ctx, flow, binding
+                    )
                     self.backs[future] = binding
                     future.add_done_callback(self.finished.put)
             self._start()

@@ -16,6 +16,7 @@ per record by the Change's unique idempotency key and its conditional claim.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -25,6 +26,7 @@ from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
+from connectors.limits import slot_priority
 from sync.config import AMEND_IN_PLACE, pushes
 from sync.engine import plan_record, prefetch, store_new
 from sync.erp.prefetch import PrefetchedDuplicates
@@ -141,10 +143,18 @@ def sync_batch(
 ) -> dict[str, int]:
     """Plan, send and bind one batch of records of a fanned-out run. Safe to deliver twice.
 
+    Its ERP requests wait for the account's shared concurrency slots with the batch's start
+    as their priority, so the oldest batch in a cluster goes first (``RedisConcurrency``).
+
     What planning needs is read for the whole batch first (bindings, changes, open items,
     the duplicate search); flows whose writes are HTTP only are planned first (every Change
     stored before any call) and then sent with the ERP's concurrency in flight
     (``sync.writer.send_changes``); the run's records are stored together at the end."""
+    with slot_priority(time.time()):
+        return _sync_batch(run_id, object_type, sources, clients, lookup)
+
+
+def _sync_batch(run_id, object_type, sources, clients, lookup) -> dict[str, int]:
     run = SyncRun.objects.select_related("connection__procore_connection").get(pk=run_id)
     flow = flow_for(object_type)
     ctx = build_context(run.connection, run=run, clients=clients, lookup=lookup)

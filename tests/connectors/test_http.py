@@ -268,12 +268,119 @@ def test_redis_concurrency_is_shared_and_released(redis_client):
     from connectors.limits import LimitTimeout, RedisConcurrency
 
     key = f"test-{random.random()}"
-    one = RedisConcurrency(redis_client, key, 1, sleep=lambda s: None, patience=0.01, poll=0.005)
-    two = RedisConcurrency(redis_client, key, 1, sleep=lambda s: None, patience=0.01, poll=0.005)
+    one = RedisConcurrency(redis_client, key, 1, patience=0.01)
+    two = RedisConcurrency(redis_client, key, 1, patience=0.01)
     with one.slot(), pytest.raises(LimitTimeout), two.slot():
         pass
     with two.slot():
         pass
+
+
+def test_redis_concurrency_waiter_is_woken_by_the_release_not_by_its_timeout(redis_client):
+    """A waiter blocks on the key's wake-up list; the holder's release hands it the slot at
+    once. With a 30 s wake-up timeout, only the release can get it through before the holder
+    thread's own 5 s join gives up."""
+    import threading
+
+    from connectors.limits import RedisConcurrency
+
+    key = f"test-{random.random()}"
+    holder = RedisConcurrency(redis_client, key, 1)
+    waiter = RedisConcurrency(redis_client, key, 1, wake=30.0, patience=60.0)
+    entered = threading.Event()
+    tries: list[str] = []
+    enter = waiter._enter
+
+    def counted(*args, **kwargs):
+        ok = enter(*args, **kwargs)
+        tries.append("in" if ok else "full")
+        return ok
+
+    waiter._enter = counted
+
+    def wait_for_slot():
+        with waiter.slot():
+            entered.set()
+
+    with holder.slot():
+        thread = threading.Thread(target=wait_for_slot, daemon=True)
+        thread.start()
+        for _ in range(200):  # until the waiter has found the slot taken and blocks
+            if tries:
+                break
+            threading.Event().wait(0.01)
+        assert tries == ["full"] and not entered.is_set()
+    thread.join(timeout=5)
+    assert entered.is_set()
+    assert tries == ["full", "in"]
+    assert redis_client.zcard(f"erpbridge:conc:{key}") == 0
+    # No token piles up: the list holds at most the limit's worth.
+    assert redis_client.llen(f"erpbridge:conc:{key}:free") <= 1
+
+
+def test_redis_concurrency_gives_a_freed_slot_to_the_best_priority_waiter(redis_client):
+    """Two waiters for one slot: the one with the lower priority (the older batch) gets it
+    when the holder leaves, although it asked second; the other gets it after that."""
+    import threading
+
+    from connectors.limits import RedisConcurrency, slot_priority
+
+    key = f"test-{random.random()}"
+    limiter = RedisConcurrency(redis_client, key, 1, wake=30.0, patience=60.0)
+    order: list[str] = []
+    release = {name: threading.Event() for name in ("old", "new")}
+
+    def wait(name: str, priority: float):
+        with slot_priority(priority), limiter.slot():
+            order.append(name)
+            release[name].wait(10)
+
+    def waiting() -> int:
+        return redis_client.zcard(f"erpbridge:conc:{key}:waiters")
+
+    threads = []
+    with limiter.slot():
+        for name, priority in (("new", 200.0), ("old", 100.0)):  # the newer one asks first
+            threads.append(threading.Thread(target=wait, args=(name, priority), daemon=True))
+            threads[-1].start()
+            for _ in range(500):
+                if waiting() == len(threads):
+                    break
+                threading.Event().wait(0.01)
+        assert waiting() == 2 and order == []
+    for _ in range(500):
+        if order:
+            break
+        threading.Event().wait(0.01)
+    assert order == ["old"]
+    release["old"].set()
+    release["new"].set()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert order == ["old", "new"]
+    assert waiting() == 0
+
+
+def test_redis_concurrency_forgets_a_dead_waiter(redis_client):
+    """A waiter that died (entered as waiting with a better priority, never asks again) stops
+    keeping the slot from the others once its deadline passes."""
+    import time
+
+    from connectors.limits import LimitTimeout, RedisConcurrency, slot_priority
+
+    key = f"test-{random.random()}"
+    limiter = RedisConcurrency(redis_client, key, 1, wake=0.05, patience=0.01)
+    with limiter.slot(), slot_priority(1.0), pytest.raises(LimitTimeout), limiter.slot():
+        pass  # full: this waiter is entered with priority 1 (the timeout forgets it)
+    # A dead waiter: entered by hand as the script would, with a better priority.
+    redis_client.zadd(f"erpbridge:conc:{key}:waiters", {"dead": 0.5})
+    redis_client.zadd(f"erpbridge:conc:{key}:deadlines", {"dead": time.time() + 3600})
+    with slot_priority(2.0), pytest.raises(LimitTimeout), limiter.slot():
+        pass  # the free slot is kept for the better waiter
+    # Its deadline passes (the server's clock): it no longer counts.
+    redis_client.zadd(f"erpbridge:conc:{key}:deadlines", {"dead": 0})
+    with slot_priority(2.0), limiter.slot():
+        assert redis_client.zcard(f"erpbridge:conc:{key}:waiters") == 0
 
 
 def count_commands(client) -> list[str]:
@@ -303,7 +410,7 @@ def test_redis_slots_cost_one_round_trip_the_scripts_read_the_clock(redis_client
     sent.clear()
     with conc.slot():
         assert sent == ["EVALSHA"]
-    assert sent == ["EVALSHA", "ZREM"]
+    assert sent == ["EVALSHA", "EVALSHA"]  # leaving: ZREM and the waiter's token, one script
 
 
 def test_redis_leases_expire_and_pause_holds_every_limiter(redis_client):
@@ -313,7 +420,7 @@ def test_redis_leases_expire_and_pause_holds_every_limiter(redis_client):
 
     key = f"test-{random.random()}"
     crashed = RedisConcurrency(redis_client, key, 1, lease=0.2)
-    other = RedisConcurrency(redis_client, key, 1, sleep=time.sleep, patience=0.01, poll=0.005)
+    other = RedisConcurrency(redis_client, key, 1, patience=0.01, wake=0.005)
     with crashed.slot():
         with pytest.raises(LimitTimeout), other.slot():
             pass

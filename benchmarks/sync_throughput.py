@@ -3,7 +3,7 @@ requisition each) from the Procore sandbox into each ERP sandbox through the eng
 ERP's real limits time-scaled; prints JSON.
 
     .venv/bin/python benchmarks/sync_throughput.py [--kind netsuite|quickbooks|both]
-        [--commitments 5000] [--rate-scale 20] [--workers 0] [--batch 50]
+        [--commitments 5000] [--rate-scale 20] [--workers 0] [--batch N]
         [--erp-latency-ms N] [--procore-latency-ms 300] [--no-pay-apps] [--cpu-breakdown]
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python \
         benchmarks/sync_throughput.py --workers 4
@@ -186,12 +186,12 @@ _CLIENTS: dict = {}
 PLACEHOLDERS = re.compile(r"%s(, %s)*")
 
 
-def run_inline(conn, object_type: str, scale: float, batch: int):
+def run_inline(conn, object_type: str, scale: float, batch: int | None):
     """The batched run (what ``run_flow_batched`` queues), its batches run in this process."""
     from django.db import connection as db
 
     from sync.clients import connection_client
-    from sync.services.batches import sync_batch, sync_fan_out
+    from sync.services.batches import BATCH, sync_batch, sync_fan_out
 
     if "limits" not in _CLIENTS:
         from benchmarks.scaled_limits import ScaledLimits
@@ -232,7 +232,7 @@ def run_inline(conn, object_type: str, scale: float, batch: int):
             connection_id=conn.pk,
             object_type=object_type,
             trigger="benchmark",
-            batch=batch,
+            batch=batch or BATCH,
             enqueue=enqueue,
             clients=client,
         )
@@ -313,7 +313,7 @@ class Cluster:
         self.process.wait(timeout=120)
 
 
-def run_cluster(conn, object_type: str, cluster: Cluster, batch: int):
+def run_cluster(conn, object_type: str, cluster: Cluster, batch: int | None):
     from django_q.tasks import async_task
 
     from sync.models import RunStatus, SyncRun
@@ -470,6 +470,8 @@ def measure(kind: str, args, env: dict) -> dict:
     finally:
         os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)
+    from sync.services.batches import BATCH
+
     duplicates = 0
     for collection, key in DOCUMENTS[kind][: len(documents)]:
         counts = Counter(r.get(key) for r in documents[collection] if r.get(key))
@@ -481,6 +483,7 @@ def measure(kind: str, args, env: dict) -> dict:
         "commitments": len(spec["commitments"]),
         "pay_apps": len(spec["pay_apps"]),
         "rate_scale": args.rate_scale,
+        "batch": args.batch or BATCH,
         **({"cluster_start_cpu_s": round(cluster.start_cpu, 2)} if cluster else {}),
         **_figures(kind, args, runs),
         "duplicates": duplicates,
@@ -507,7 +510,8 @@ def arguments(argv: list[str]):
     parser.add_argument("--commitments", type=int, default=5000)
     parser.add_argument("--rate-scale", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=0)
-    parser.add_argument("--batch", type=int, default=50)
+    # Records per batch task; default: the product's (sync.services.batches.BATCH).
+    parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--erp-latency-ms", type=float, default=None)
     parser.add_argument("--procore-latency-ms", type=float, default=300.0)
     parser.add_argument("--no-pay-apps", action="store_true")

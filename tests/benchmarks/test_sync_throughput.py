@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from sync.services.batches import BATCH
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -38,6 +40,7 @@ def test_commitments_only_run_reports_their_purchase_orders(kind):
     because the requisitions' collection was empty)."""
     result = bench("--kind", kind, "--commitments", "12", "--no-pay-apps")
     assert result["erp"] == kind and result["mode"] == "inline"
+    assert result["batch"] == BATCH  # the product's batch size unless --batch says otherwise
     assert result["commitments"] == 12 and result["pay_apps"] == 0
     assert [r["flow"] for r in result["runs"]] == ["commitments"]
     run = result["runs"][0]

@@ -38,7 +38,14 @@ class Binding(models.Model):
                 fields=["connection", "object_type", "erp_id"], name="binding_erp_unique"
             ),
         ]
-        indexes = [models.Index(fields=["connection", "object_type", "parent_procore_id"])]
+        indexes = [
+            models.Index(fields=["connection", "object_type", "parent_procore_id"]),
+            # Bindings found by the ERP's id without the object type: the duplicate check's
+            # candidates (erp_type), a payment's documents, an ERP webhook's records. The
+            # unique index leads with the object type, so these searched the connection's
+            # bindings one by one.
+            models.Index(fields=["connection", "erp_id"], name="binding_conn_erp_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.procore_id} -> {self.erp_type} {self.erp_id}"

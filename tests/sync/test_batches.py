@@ -91,6 +91,35 @@ def test_the_duplicate_search_is_one_query_per_batch(world):
     assert len(searches) <= 3, searches  # the batch's search (+ paging), not one per record
 
 
+def test_the_duplicate_checks_binding_query_is_found_by_the_erp_id_index(world):
+    """The check asks which of the ERP's look-alikes are already bound: by connection, ERP
+    type and ERP id. The unique index leads with the object type, so without an index on
+    (connection, erp_id) SQLite searched every binding of the connection, per record."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world.new_commitment("SC-B-IDX")
+    queued: list = []
+    fan_out(world, queued, batch=50)
+    with CaptureQueriesContext(connection) as queries:
+        run_batches(world, queued)
+    checks = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "sync_binding"."erp_id" AS "erp_id" FROM "sync_binding"')
+        and '"erp_type" = ' in q["sql"]
+        and '"erp_id" IN (' in q["sql"]
+    ]
+    assert checks  # the seeded ERP copies are candidates: the check ran
+    assert ExceptionItem.objects.filter(reason_code="SUSPECTED_DUPLICATE").exists()
+    same_shape = Binding.objects.filter(
+        connection=world.erp_conn, erp_type="purchaseOrder", erp_id__in=["1", "2"]
+    ).values_list("erp_id", flat=True)
+    if connection.vendor == "sqlite":
+        plan = same_shape.explain()
+        assert "binding_conn_erp_id (connection_id=? AND erp_id=?)" in plan, plan
+
+
 def test_a_run_whose_batch_died_is_closed_with_what_it_did_and_what_to_do(world):
     """A batch whose every delivery died (a worker killed each time) never records: the run
     would show "running" for ever. The recovery job closes it once no task can come back."""

@@ -63,6 +63,17 @@ def test_a_delivered_webhook_is_not_counted_as_missed(world, client):
     assert pid not in run.note.split("delivered:")[-1]
 
 
+def test_sync_now_for_a_whole_flow_runs_it_in_batches_with_writes_in_flight_together(world):
+    pids = [world.new_commitment(f"SC-P-NOW-{n}") for n in range(20)]
+    world.erp.faults.latency_ms = 20  # each request takes a moment, as a real one does
+    [run] = sync_now(connection_id=world.erp_conn.pk, object_type="commitments")
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.done == run.total >= 20, run.error
+    assert run.fetched_at is not None  # the batched run's fetch, then its batches
+    assert Binding.objects.filter(procore_id__in=pids).count() == 20
+    assert world.erp.gate.peak > 1  # one record at a time kept one request in flight
+
+
 def test_full_resync_over_a_synced_company_writes_nothing_new(world):
     world.new_commitment("SC-P-200")
     sync_now(connection_id=world.erp_conn.pk, object_type="commitments")

@@ -136,11 +136,11 @@ def sync_flow(
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
 ) -> SyncRun:
-    """Run a whole flow the fast way: a push flow fans out in batches, each sent with the ERP's
-    concurrency in flight, as tasks spread over the workers (``inline``, or with injected
-    clients: in this process, one batch after another); an ERP → Procore flow goes through
-    ``sync_run``. One record at a time (``sync_run``'s loop) keeps one request in flight: at
-    NetSuite's ~1 s a write, 5,000 commitments took well over an hour, not minutes."""
+    """Run a whole flow the fast way. A push flow fans out in batches, each sent with the
+    ERP's concurrency in flight: queued as tasks spread over the workers, or, when ``inline``
+    or given clients (tests), run in this process one after another. An ERP → Procore flow
+    goes through ``sync_run``. One record at a time (``sync_run``'s loop) keeps one request in
+    flight: at NetSuite's ~1 s a write, 5,000 commitments took well over an hour, not minutes."""
     flow = flow_for(object_type)
     if getattr(flow, "direction", "push") == PULL:
         return sync_run(

@@ -27,7 +27,7 @@ from sync.polling import polled_flows
 from sync.services.batches import sync_flow
 from sync.services.exceptions import items_auto_resolve
 from sync.services.locks import lock_acquire, lock_release, lock_renew
-from sync.services.runs import RENEW_EVERY, _calls, _finish, _record, build_context, sync_run
+from sync.services.runs import RENEW_EVERY, _calls, _finish, _record, build_context
 from sync.writer import ConnectionDown, send_change, write_back
 
 log = logging.getLogger(__name__)
@@ -61,24 +61,13 @@ def sync_now(
 ) -> list[SyncRun]:
     connection = Connection.objects.get(pk=connection_id)
     names = [object_type] if object_type else polled_flows(connection)
-    if procore_id:
-        return [
-            sync_run(
-                connection_id=connection_id,
-                object_type=name,
-                procore_id=procore_id,
-                trigger="sync_now",
-                clients=clients,
-                lookup=lookup,
-            )
-            for name in names
-        ]
     # A whole flow: in batches with the ERP's concurrency, spread over the workers; the run
-    # shows "running" until its last batch is recorded.
+    # shows "running" until its last batch is recorded. One record: sync_run.
     return [
         sync_flow(
             connection_id=connection_id,
             object_type=name,
+            procore_id=procore_id or None,
             trigger="sync_now",
             clients=clients,
             lookup=lookup,

@@ -132,6 +132,7 @@ def sync_flow(
     connection_id: int,
     object_type: str,
     trigger: str,
+    procore_id: str | None = None,
     inline: bool = False,
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
@@ -139,13 +140,15 @@ def sync_flow(
     """Run a whole flow the fast way. A push flow fans out in batches, each sent with the
     ERP's concurrency in flight: queued as tasks spread over the workers, or, when ``inline``
     or given clients (tests), run in this process one after another. An ERP → Procore flow
-    goes through ``sync_run``. One record at a time (``sync_run``'s loop) keeps one request in
-    flight: at NetSuite's ~1 s a write, 5,000 commitments took well over an hour, not minutes."""
+    goes through ``sync_run``, as does one record (``procore_id``). Record after record
+    (``sync_run``'s loop) keeps one request in flight: at NetSuite's ~1 s a write, 5,000
+    commitments took well over an hour, not minutes."""
     flow = flow_for(object_type)
-    if getattr(flow, "direction", "push") == PULL:
+    if procore_id or getattr(flow, "direction", "push") == PULL:
         return sync_run(
             connection_id=connection_id,
             object_type=object_type,
+            procore_id=procore_id,
             trigger=trigger,
             clients=clients,
             lookup=lookup,

@@ -7,7 +7,6 @@ from django.core.management.base import BaseCommand, CommandError
 from sync.flows import FLOWS
 from sync.models import Connection, Outcome
 from sync.services.batches import sync_flow
-from sync.services.runs import sync_run
 
 
 class Command(BaseCommand):
@@ -23,20 +22,14 @@ class Command(BaseCommand):
             connection = Connection.objects.get(name=options["connection"])
         except Connection.DoesNotExist:
             raise CommandError(f"no connection named {options['connection']!r}") from None
-        if options.get("record"):
-            run = sync_run(
-                connection_id=connection.pk,
-                object_type=options["object"],
-                procore_id=options["record"],
-                trigger="command",
-            )
-        else:  # batches in this process, each with the ERP's concurrency in flight
-            run = sync_flow(
-                connection_id=connection.pk,
-                object_type=options["object"],
-                trigger="command",
-                inline=True,
-            )
+        # A whole flow: batches in this process, each with the ERP's concurrency in flight.
+        run = sync_flow(
+            connection_id=connection.pk,
+            object_type=options["object"],
+            procore_id=options.get("record"),
+            trigger="command",
+            inline=True,
+        )
         counts = " ".join(f"{o.value}={getattr(run, o.value)}" for o in Outcome)
         self.stdout.write(
             f"run {run.pk} {run.object_type} on {connection.name}: {run.status} "

@@ -318,7 +318,7 @@ class RedisConcurrency:
         self.redis, self.key = redis, f"erpbridge:conc:{key}"
         self.keys = [self.key, self.key + ":waiters", self.key + ":deadlines"]
         self.limit, self.lease, self.patience, self.wake = limit, lease, patience, wake
-        self.sleep, self.clock = sleep, clock  # sleep: the Limiter signature; waits block
+        self.clock = clock  # ``sleep`` is the backends' signature: waits block on BLPOP
         self._enter = redis.register_script(_ENTER_SCRIPT)
         self._leave = redis.register_script(_LEAVE_SCRIPT)
 

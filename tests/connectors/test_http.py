@@ -314,8 +314,10 @@ def test_redis_concurrency_waiter_is_woken_by_the_release_not_by_its_timeout(red
     assert entered.is_set()
     assert tries == ["full", "in"]
     assert redis_client.zcard(f"erpbridge:conc:{key}") == 0
-    # No token piles up: the list holds at most the limit's worth.
-    assert redis_client.llen(f"erpbridge:conc:{key}:free") <= 1
+    # No token piles up: the waiter left the waiters, and no wake-up list holds more than one.
+    assert redis_client.zcard(f"erpbridge:conc:{key}:waiters") == 0
+    wakes = list(redis_client.scan_iter(f"erpbridge:conc:{key}:wake:*"))
+    assert all(redis_client.llen(w) <= 1 for w in wakes)
 
 
 def test_redis_concurrency_gives_a_freed_slot_to_the_best_priority_waiter(redis_client):

@@ -473,8 +473,9 @@ def measure(kind: str, args, env: dict) -> dict:
     from sync.services.batches import BATCH
 
     duplicates = 0
-    for collection, key in DOCUMENTS[kind][: len(documents)]:
-        counts = Counter(r.get(key) for r in documents[collection] if r.get(key))
+    keys = dict(DOCUMENTS[kind])
+    for collection, rows in documents.items():
+        counts = Counter(r.get(keys[collection]) for r in rows if r.get(keys[collection]))
         duplicates += sum(n - 1 for n in counts.values() if n > 1)
     return {
         "erp": kind,

@@ -208,6 +208,24 @@ def test_the_command_syncs_a_whole_flow_in_batches_with_writes_in_flight_togethe
     assert world.erp.gate.peak > 1
 
 
+def test_the_command_syncs_one_record_with_record(monkeypatch):
+    from sync.models import RunStatus, SyncRun
+    from tests.sync.trigger_support import wire
+
+    world = WORLDS["netsuite"]()
+    wire(monkeypatch, world)
+    world.set_policies()
+    pid = world.new_commitment("SC-CMD-ONE")
+    other = world.new_commitment("SC-CMD-OTHER")
+    call_command(
+        "sync", connection="NetSuite", object="commitments", record=pid, stdout=io.StringIO()
+    )
+    run = SyncRun.objects.get(trigger="command")
+    assert run.status == RunStatus.SUCCEEDED and run.procore_id == pid and run.total == 1
+    assert Binding.objects.filter(object_type="commitment", procore_id=pid).exists()
+    assert not Binding.objects.filter(object_type="commitment", procore_id=other).exists()
+
+
 def test_the_command_prints_the_runs_outcome_counts():
     world = WORLDS["netsuite"]()
     out = io.StringIO()

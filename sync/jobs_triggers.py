@@ -34,6 +34,13 @@ def sync_now(connection_id: int, object_type: str = "", procore_id: str = "") ->
     )
 
 
+def sync_flows(connection_id: int, names: list[str], trigger: str = "sync_now") -> list[dict]:
+    """The flows a succeeded run carried (``SyncRun.then_flows``), started in order."""
+    from sync.services.batches import sync_flows as run
+
+    return _summary(run(connection_id=int(connection_id), names=list(names), trigger=trigger))
+
+
 def full_resync(connection_id: int, object_type: str = "", _unused: str = "") -> list[dict]:
     from sync.triggers import full_resync as run
 

@@ -24,7 +24,7 @@ from sync.flows import flow_for
 from sync.lookups import MappingMissing
 from sync.models import Binding, Connection, Kind, Outcome, RunStatus, SyncRun
 from sync.polling import polled_flows
-from sync.services.batches import sync_flow
+from sync.services.batches import sync_flow, sync_flows
 from sync.services.exceptions import items_auto_resolve
 from sync.services.locks import lock_acquire, lock_release, lock_renew
 from sync.services.runs import RENEW_EVERY, _calls, _finish, _record, build_context
@@ -59,21 +59,30 @@ def sync_now_request(
 def sync_now(
     *, connection_id: int, object_type: str = "", procore_id: str = "", clients=None, lookup=None
 ) -> list[SyncRun]:
+    """Sync one record, one flow, or every flow of the connection. A whole flow runs in
+    batches with the ERP's concurrency, spread over the workers; its run shows "running"
+    until its last batch is recorded. Every flow: in dependency order, each started once the
+    one before it has succeeded (``sync_flows``), so the runs returned are those started here."""
+    if procore_id:
+        return [
+            sync_flow(
+                connection_id=connection_id,
+                object_type=object_type,
+                procore_id=procore_id,
+                trigger="sync_now",
+                clients=clients,
+                lookup=lookup,
+            )
+        ]
     connection = Connection.objects.get(pk=connection_id)
     names = [object_type] if object_type else polled_flows(connection)
-    # A whole flow: in batches with the ERP's concurrency, spread over the workers; the run
-    # shows "running" until its last batch is recorded. One record: sync_run.
-    return [
-        sync_flow(
-            connection_id=connection_id,
-            object_type=name,
-            procore_id=procore_id or None,
-            trigger="sync_now",
-            clients=clients,
-            lookup=lookup,
-        )
-        for name in names
-    ]
+    return sync_flows(
+        connection_id=connection_id,
+        names=names,
+        trigger="sync_now",
+        clients=clients,
+        lookup=lookup,
+    )
 
 
 def full_resync(

@@ -49,6 +49,10 @@ class SyncRun(models.Model):
     # webhook had delivered, a full resync that bound existing ERP documents.
     note = models.TextField(blank=True, default="")
     missed_by_webhooks = models.PositiveIntegerField(default=0)
+    # "Sync now" for every flow: the flows that start once this fanned-out run has succeeded,
+    # in order (sync.services.batches.sync_flows). Its batches run on other workers, so the
+    # next flow is started by whichever of them closes the run, not by the task that began it.
+    then_flows = models.JSONField(default=list, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["connection", "object_type", "started_at"])]

@@ -78,14 +78,19 @@ def sync_fan_out(
     enqueue: Enqueue | None = None,
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
+    then: list[str] | tuple[str, ...] = (),
 ) -> SyncRun:
     """Fetch the flow's Procore records and queue them in batches; the run stays ``running``
-    until its batches have recorded every record (``done == total``)."""
+    until its batches have recorded every record (``done == total``). ``then``: the flows to
+    start, in order, once this run has succeeded (``sync_flows``); whoever closes the run
+    starts them."""
     connection = Connection.objects.select_related("procore_connection").get(pk=connection_id)
     flow = flow_for(object_type)
-    run = SyncRun.objects.create(connection=connection, object_type=flow.name, trigger=trigger)
+    run = SyncRun.objects.create(
+        connection=connection, object_type=flow.name, trigger=trigger, then_flows=list(then)
+    )
     if not pushes(connection, flow.name):
-        return _finish(run, RunStatus.SUCCEEDED, f"direction for {flow.name} is not push")
+        return _succeeded(run, f"direction for {flow.name} is not push")
     token = lock_acquire(connection_id=connection.pk, flow=flow.name)
     if token is None:
         return _finish(run, RunStatus.LOCKED, "another run of this flow is in progress")
@@ -114,7 +119,7 @@ def sync_fan_out(
             api_calls=F("api_calls") + own, fetched_at=timezone.now()
         )
         if total == 0:
-            return _finish(run, RunStatus.SUCCEEDED)
+            return _succeeded(run)
         # Every batch may have finished while the fetch was still queuing: then none of them
         # could close the run, and the fetch does.
         _succeed_when_done(run)
@@ -136,13 +141,18 @@ def sync_flow(
     inline: bool = False,
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
+    then: list[str] | tuple[str, ...] = (),
 ) -> SyncRun:
     """Run a whole flow the fast way. A push flow fans out in batches, each sent with the
     ERP's concurrency in flight: queued as tasks spread over the workers, or, when ``inline``
     or given clients (tests), run in this process one after another. An ERP → Procore flow
     goes through ``sync_run``, as does one record (``procore_id``). Record after record
     (``sync_run``'s loop) keeps one request in flight: at NetSuite's ~1 s a write, 5,000
-    commitments took well over an hour, not minutes."""
+    commitments took well over an hour, not minutes.
+
+    ``then`` (flows to start once this one has succeeded) is handed to the run only when its
+    batches are queued as tasks; otherwise the run is over when this returns and the caller
+    (``sync_flows``) goes on itself."""
     flow = flow_for(object_type)
     if procore_id or getattr(flow, "direction", "push") == PULL:
         return sync_run(
@@ -155,6 +165,7 @@ def sync_flow(
         )
     enqueue = None
     if inline or clients is not None or lookup is not None:
+        then = ()
 
         def enqueue(run_id: int, name: str, sources: list[Source]) -> None:
             sync_batch(
@@ -168,7 +179,78 @@ def sync_flow(
         enqueue=enqueue,
         clients=clients,
         lookup=lookup,
+        then=then,
     )
+
+
+def sync_flows(
+    *,
+    connection_id: int,
+    names: list[str],
+    trigger: str,
+    clients: ClientFactory | None = None,
+    lookup: LookupFactory | None = None,
+) -> list[SyncRun]:
+    """Run several flows in the given order, each only after the one before it succeeded.
+
+    Why: a flow depends on the ones before it (``sync.polling.ORDER``). A pay app's bill links
+    to its commitment's ERP purchase order only when the commitment is already bound; run
+    together, a requisitions batch could plan a bill before the batch holding its commitment
+    had written the PO, and the bill would go to the ERP unlinked (the PO left open).
+
+    A flow whose batches are tasks is still running when ``sync_flow`` returns: the rest of
+    the list goes with its run (``then_flows``) and the batch that closes it starts them
+    (``_start_then``). A flow that ends here (one run in this process, or nothing to do) is
+    followed at once. A run that does not succeed stops the list; its page names the flows
+    that were not started."""
+    runs: list[SyncRun] = []
+    for i, name in enumerate(names):
+        rest = list(names[i + 1 :])
+        run = sync_flow(
+            connection_id=connection_id,
+            object_type=name,
+            trigger=trigger,
+            clients=clients,
+            lookup=lookup,
+            then=rest,
+        )
+        runs.append(run)
+        if run.then_flows:
+            break  # handed over: the run starts them when it succeeds
+        if run.status != RunStatus.SUCCEEDED:
+            if rest:
+                SyncRun.objects.filter(pk=run.pk).update(then_flows=rest)
+                run.then_flows = rest
+            break
+    return runs
+
+
+def _start_then(run: SyncRun) -> None:
+    """A run that carries flows to start (``then_flows``) has just succeeded: queue them.
+
+    A worker killed between closing the run and this enqueue loses the rest of the list;
+    nothing is lost for the books: the scheduled poll runs every flow of the connection."""
+    names = list(
+        SyncRun.objects.filter(pk=run.pk).values_list("then_flows", flat=True).first() or []
+    )
+    if not names:
+        return
+    from django_q.tasks import async_task
+
+    async_task(
+        "sync.jobs_triggers.sync_flows",
+        run.connection_id,
+        names,
+        run.trigger,
+        group=f"run-{run.pk}-then",
+    )
+
+
+def _succeeded(run: SyncRun, error: str = "") -> SyncRun:
+    """The fetch ends the run itself (nothing to queue, or not a push flow)."""
+    run = _finish(run, RunStatus.SUCCEEDED, error)
+    _start_then(run)
+    return run
 
 
 def _queue(run: SyncRun, flow: str, sources: list[Source], send: Enqueue) -> int:
@@ -352,7 +434,10 @@ def _succeed_when_done(run: SyncRun) -> None:
     """The last batch to finish closes the run, once the fetch has queued them all (before
     that, total is still growing; the fetch calls this too, in case it ends last). A
     conditional UPDATE, so whichever comes last closes it, once. A redelivered batch counts
-    its records again: done may pass total, never stop short of it."""
-    SyncRun.objects.filter(
+    its records again: done may pass total, never stop short of it. The one that closes it
+    starts the flows it carries (``then_flows``)."""
+    closed = SyncRun.objects.filter(
         pk=run.pk, status=RunStatus.RUNNING, done__gte=F("total"), fetched_at__isnull=False
     ).update(status=RunStatus.SUCCEEDED, finished_at=timezone.now())
+    if closed:
+        _start_then(run)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from sync import polling
 from sync.models import Binding, Change, Cursor, RunStatus, SyncRun, Verdict, WebhookDelivery
 from sync.polling import poll_flow
+from sync.services import batches
 from sync.services.locks import lock_acquire, lock_release
 from sync.triggers import full_resync, sync_now, sync_now_request
+from tests.sync import documents_support as ds
 from tests.sync.engine_support import WORLDS
 from tests.sync.trigger_support import django_sender, install_procore_hook, wire
 
@@ -72,6 +75,74 @@ def test_sync_now_for_a_whole_flow_runs_it_in_batches_with_writes_in_flight_toge
     assert run.fetched_at is not None  # the batched run's fetch, then its batches
     assert Binding.objects.filter(procore_id__in=pids).count() == 20
     assert world.erp.gate.peak > 1  # one record at a time kept one request in flight
+
+
+def test_sync_now_for_every_flow_starts_each_flow_once_the_one_it_depends_on_is_done(
+    world, monkeypatch, client, integration_admin
+):
+    """A pay app's bill links to its commitment's PO only once the commitment is bound. The
+    batches of a cluster run in any order: here the queue hands out the newest first, the
+    worst case, and the requisitions must still wait for the commitments' run."""
+    ds.prepare(world)  # the account roles a bill needs
+    cid = world.new_commitment("SC-P-CHAIN", ("1000.00", "2500.00"))
+    rid = ds.new_requisition(world, cid, {0: "400.00"}, invoice="INV-P-CHAIN")
+    queued: list[tuple] = []
+    monkeypatch.setattr(
+        batches, "_async_enqueue", lambda *batch: queued.append(batch)
+    )  # the cluster's queue: (run id, flow, records)
+    client.force_login(integration_admin)
+    sync_now(connection_id=world.erp_conn.pk)
+    [first] = SyncRun.objects.all()  # only the first flow: the others wait for it
+    assert first.object_type == "projects" and first.status == RunStatus.RUNNING
+    assert first.then_flows == polling.polled_flows(world.erp_conn)[1:]
+    page = run_page(client, first)
+    assert "Next, once this run has succeeded:" in page and "requisitions" in page
+
+    while queued:  # newest batch first
+        run_id, name, records = queued.pop()
+        batches.sync_batch(run_id=run_id, object_type=name, sources=records)
+
+    runs = SyncRun.objects.order_by("pk")
+    assert [r.object_type for r in runs] == polling.polled_flows(world.erp_conn)
+    assert all(r.status == RunStatus.SUCCEEDED for r in runs), [(r, r.error) for r in runs]
+    for before, after in zip(runs, runs[1:], strict=False):
+        assert after.started_at >= before.finished_at, (before, after)
+    assert "Started after this run:" in run_page(client, runs.get(object_type="commitments"))
+    po = Binding.objects.get(object_type="commitment", procore_id=cid)
+    bill_id = Binding.objects.get(object_type="requisition", procore_id=rid).erp_id
+    [bill] = [d for d in ds.erp_docs(world, bill_type(world)) if ds.doc_id(world, d) == bill_id]
+    if world.kind == "netsuite":
+        assert {ln["orderDoc"]["id"] for ln in bill["item"]["items"]} == {po.erp_id}
+    else:
+        assert {"TxnId": po.erp_id, "TxnType": "PurchaseOrder"} in bill["LinkedTxn"]
+
+
+def test_a_failed_run_stops_the_flows_that_wait_for_it_and_says_so(
+    world, client, integration_admin, monkeypatch
+):
+    client.force_login(integration_admin)
+
+    def down(*args, **kwargs):
+        raise batches.ConnectionDown("the ERP refused our credentials")
+
+    monkeypatch.setattr(batches, "send_change", down)
+    monkeypatch.setattr(batches, "write_concurrency", lambda ctx: 1)  # one by one: send_change
+    world.new_commitment("SC-P-STOP")
+    sync_now(connection_id=world.erp_conn.pk)
+    [failed] = SyncRun.objects.all()  # the first flow with a write to send
+    assert failed.status == RunStatus.FAILED and "credentials" in failed.error
+    assert failed.then_flows == polling.polled_flows(world.erp_conn)[1:]
+    page = run_page(client, failed)
+    assert "Not started, because they wait for this flow to succeed" in page
+    assert "requisitions" in page
+
+
+def bill_type(world) -> str:
+    return "vendorBill" if world.kind == "netsuite" else "Bill"
+
+
+def run_page(client, run) -> str:
+    return client.get(reverse("sync:run_detail", args=[run.pk])).content.decode()
 
 
 def test_full_resync_over_a_synced_company_writes_nothing_new(world):

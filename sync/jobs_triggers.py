@@ -34,11 +34,23 @@ def sync_now(connection_id: int, object_type: str = "", procore_id: str = "") ->
     )
 
 
-def sync_flows(connection_id: int, names: list[str], trigger: str = "sync_now") -> list[dict]:
-    """The flows a succeeded run carried (``SyncRun.then_flows``), started in order."""
-    from sync.services.batches import sync_flows as run
+def continue_flows(connection_id: int, names: list[str], trigger: str = "sync_now") -> list:
+    """The flows a succeeded run carried (``SyncRun.then_flows``), started in order: polled
+    when the run was a poll's, else synced."""
+    if trigger == "poll":
+        from sync.polling import poll_flows as run
+    else:
+        from sync.services.batches import sync_flows as run
 
-    return _summary(run(connection_id=int(connection_id), names=list(names), trigger=trigger))
+    kwargs = {} if trigger == "poll" else {"trigger": trigger}
+    return _summary(run(connection_id=int(connection_id), names=list(names), **kwargs))
+
+
+def settle_cursor(run_id: int) -> bool:
+    """A poll's full pass has succeeded: move its flow's cursor."""
+    from sync.polling import cursor_settle
+
+    return cursor_settle(run_id=int(run_id))
 
 
 def full_resync(connection_id: int, object_type: str = "", _unused: str = "") -> list[dict]:

@@ -8,6 +8,14 @@ moves only after every record was handled, so a run killed half-way leaves the o
 the next poll reads the same changes again, and the engine's fingerprints make the records
 already done cost no ERP call.
 
+The first poll of a flow (and every poll of a flow Procore cannot list by date) is a full
+pass: every record, so it runs like "sync now", in batches with the ERP's concurrency
+(``sync_flow``). One record at a time it would keep one ERP request in flight: at NetSuite's
+~1 s a write, a 5,000-commitment company outlasts the task timeout (600 s) several times over.
+The full pass's run moves the cursor when its last batch has succeeded (``cursor_settle``);
+until then a poll of that flow waits for it. The flows of a connection are polled in order,
+each after the one before it (``sync.services.chain``).
+
 The run notes which changes no webhook had delivered (compared with the recorded deliveries):
 that count is how an admin sees webhooks going missing.
 """
@@ -19,11 +27,14 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import F
 from django.utils import timezone
 
 from sync.config import pushes
 from sync.flows import FLOWS, flow_for
 from sync.models import Connection, Cursor, RunStatus, SyncRun
+from sync.services.batches import sync_flow
+from sync.services.chain import cursor_move, in_order
 
 # The engine's run machinery (same package): one lease, one context, one record loop.
 from sync.services.locks import lock_acquire, lock_release
@@ -112,18 +123,39 @@ def polled_flows(connection: Connection) -> list[str]:
 
 def poll_connection(*, connection_id: int, clients=None, lookup=None) -> list[SyncRun]:
     connection = Connection.objects.get(pk=connection_id)
-    return [
-        poll_flow(connection_id=connection.pk, object_type=name, clients=clients, lookup=lookup)
-        for name in polled_flows(connection)
-    ]
+    return poll_flows(
+        connection_id=connection.pk, names=polled_flows(connection), clients=clients, lookup=lookup
+    )
+
+
+def poll_flows(*, connection_id: int, names: list[str], clients=None, lookup=None):
+    """Poll flows in order, each once the one before it has succeeded."""
+
+    def start(name: str, rest: list[str]) -> SyncRun:
+        return poll_flow(
+            connection_id=connection_id, object_type=name, clients=clients, lookup=lookup, then=rest
+        )
+
+    return in_order(names, start)
 
 
 def poll_flow(
-    *, connection_id: int, object_type: str, clients=None, lookup=None, trigger: str = "poll"
+    *,
+    connection_id: int,
+    object_type: str,
+    clients=None,
+    lookup=None,
+    trigger: str = "poll",
+    then: list[str] | tuple[str, ...] = (),
 ) -> SyncRun:
     connection = Connection.objects.select_related("procore_connection").get(pk=connection_id)
     flow = flow_for(object_type)
     cursor, _ = Cursor.objects.get_or_create(connection=connection, object_type=flow.name)
+    since = cursor.watermark
+    reader = CHANGED.get(flow.name)
+    if since is None or reader is None:
+        # First poll (or a flow we cannot list by date): one full pass, in batches.
+        return _full_pass(connection, flow, since, clients, lookup, trigger, then)
     run = SyncRun.objects.create(connection=connection, object_type=flow.name, trigger=trigger)
     token = lock_acquire(connection_id=connection.pk, flow=flow.name)
     if token is None:
@@ -131,28 +163,19 @@ def poll_flow(
     ctx = None
     try:
         ctx = build_context(connection, run=run, clients=clients, lookup=lookup)
-        since = cursor.watermark
-        reader = CHANGED.get(flow.name)
-        if since is None or reader is None:
-            # First poll (or a flow we cannot list by date): one full pass.
-            started = timezone.now()
-            _loop(ctx, flow, run, None, token)
-            newest = _newest_seen(ctx, flow) or started
-            _note(run, "full pass" + (" (first poll)" if since is None else ""))
-        else:
-            changed: dict[str, datetime | None] = {}
-            for record_id, updated in reader(ctx, since - OVERLAP):
-                changed[str(record_id)] = max(
-                    (t for t in (changed.get(str(record_id)), updated) if t), default=None
-                )
-            for record_id in sorted(changed):
-                _loop(ctx, flow, run, record_id, token)
-            stamps = [t for t in changed.values() if t is not None]
-            newest = max([since, *stamps])
-            # The overlap re-reads records already seen (our own origin write-backs among
-            # them): only what changed after the watermark is news a webhook should have sent.
-            fresh = {rid: t for rid, t in changed.items() if t is None or t > since}
-            _note_missed(run, connection, flow.name, fresh, since, cursor.updated_at)
+        changed: dict[str, datetime | None] = {}
+        for record_id, updated in reader(ctx, since - OVERLAP):
+            changed[str(record_id)] = max(
+                (t for t in (changed.get(str(record_id)), updated) if t), default=None
+            )
+        for record_id in sorted(changed):
+            _loop(ctx, flow, run, record_id, token)
+        stamps = [t for t in changed.values() if t is not None]
+        newest = max([since, *stamps])
+        # The overlap re-reads records already seen (our own origin write-backs among
+        # them): only what changed after the watermark is news a webhook should have sent.
+        fresh = {rid: t for rid, t in changed.items() if t is None or t > since}
+        _note_missed(run, connection, flow.name, fresh, since, cursor.updated_at)
         run.api_calls = _calls(ctx)
         # Only now: a run that died above leaves the cursor where it was (resumable).
         Cursor.objects.filter(pk=cursor.pk).update(watermark=newest, updated_at=timezone.now())
@@ -166,6 +189,50 @@ def poll_flow(
         raise
     finally:
         lock_release(connection_id=connection.pk, flow=flow.name, token=token)
+
+
+def _full_pass(connection, flow, since, clients, lookup, trigger, then) -> SyncRun:
+    """Every record of the flow, in batches. Its run moves the cursor once it has succeeded:
+    here when its batches ran in this process (given clients: tests, the command), else by
+    the batch that closes it (``cursor_settle``). A poll while the batches still run returns
+    that run: it is this flow's poll, and it starts the flows after it itself."""
+    pending = (
+        SyncRun.objects.filter(
+            connection=connection, object_type=flow.name, status=RunStatus.RUNNING
+        )
+        .filter(moves_cursor=True)
+        .order_by("-pk")
+        .first()
+    )
+    if pending is not None:
+        return pending
+    here = clients is not None or lookup is not None
+    run = sync_flow(
+        connection_id=connection.pk,
+        object_type=flow.name,
+        trigger=trigger,
+        clients=clients,
+        lookup=lookup,
+        then=then,
+        moves_cursor=not here,
+    )
+    _note(run, "full pass" + (" (first poll)" if since is None else ""))
+    if here and run.status == RunStatus.SUCCEEDED:
+        cursor_settle(run_id=run.pk, clients=clients, lookup=lookup)
+    return run
+
+
+def cursor_settle(*, run_id: int, clients=None, lookup=None) -> bool:
+    """After a poll's full pass has succeeded: its flow's cursor moves to the newest record
+    Procore holds (the remote's own clock, so a skewed local clock cannot skip changes)."""
+    run = SyncRun.objects.select_related("connection__procore_connection").get(pk=run_id)
+    if run.status != RunStatus.SUCCEEDED:
+        return False
+    flow = flow_for(run.object_type)
+    ctx = build_context(run.connection, run=run, clients=clients, lookup=lookup)
+    newest = _newest_seen(ctx, flow) or run.started_at
+    SyncRun.objects.filter(pk=run.pk).update(api_calls=F("api_calls") + _calls(ctx))
+    return cursor_move(connection_id=run.connection_id, object_type=flow.name, watermark=newest)
 
 
 def _newest_seen(ctx, flow) -> datetime | None:

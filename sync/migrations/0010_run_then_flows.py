@@ -14,4 +14,9 @@ class Migration(migrations.Migration):
             name="then_flows",
             field=models.JSONField(blank=True, default=list),
         ),
+        migrations.AddField(
+            model_name="syncrun",
+            name="moves_cursor",
+            field=models.BooleanField(default=False),
+        ),
     ]

@@ -53,6 +53,9 @@ class SyncRun(models.Model):
     # in order (sync.services.batches.sync_flows). Its batches run on other workers, so the
     # next flow is started by whichever of them closes the run, not by the task that began it.
     then_flows = models.JSONField(default=list, blank=True)
+    # A poll's full pass run in batches (sync.polling): when it succeeds, the flow's cursor
+    # moves to the newest record Procore then holds (until then the next poll waits for it).
+    moves_cursor = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["connection", "object_type", "started_at"])]

@@ -33,6 +33,7 @@ from sync.erp.prefetch import PrefetchedDuplicates
 from sync.flows import Source, flow_for
 from sync.flows.commitments import prefetch_amended
 from sync.models import Binding, Connection, Outcome, RunStatus, SyncRun, SyncRunRecord
+from sync.services.chain import in_order, run_succeeded
 from sync.services.locks import lock_acquire, lock_release, lock_renew
 from sync.services.runs import (
     ClientFactory,
@@ -79,15 +80,17 @@ def sync_fan_out(
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
     then: list[str] | tuple[str, ...] = (),
+    moves_cursor: bool = False,
 ) -> SyncRun:
     """Fetch the flow's Procore records and queue them in batches; the run stays ``running``
     until its batches have recorded every record (``done == total``). ``then``: the flows to
-    start, in order, once this run has succeeded (``sync_flows``); whoever closes the run
-    starts them."""
+    start, in order, once this run has succeeded (``sync.services.chain``); stored with the
+    first batch queued, and started by whoever closes the run. ``moves_cursor``: a poll's
+    full pass, which moves the flow's cursor when it succeeds."""
     connection = Connection.objects.select_related("procore_connection").get(pk=connection_id)
     flow = flow_for(object_type)
     run = SyncRun.objects.create(
-        connection=connection, object_type=flow.name, trigger=trigger, then_flows=list(then)
+        connection=connection, object_type=flow.name, trigger=trigger, moves_cursor=moves_cursor
     )
     if not pushes(connection, flow.name):
         return _succeeded(run, f"direction for {flow.name} is not push")
@@ -105,12 +108,16 @@ def sync_fan_out(
         for n, source in enumerate(flow.fetch(ctx, None), start=1):
             pending.append(source)
             if len(pending) == batch:
+                if total == 0 and then:  # handed over: the run's closer starts them
+                    SyncRun.objects.filter(pk=run.pk).update(then_flows=list(then))
                 before = _calls(ctx)
                 total += _queue(run, flow.name, pending, send)
                 elsewhere += _calls(ctx) - before
                 pending = []
             if n % 50 == 0:
                 lock_renew(connection_id=connection.pk, flow=flow.name, token=token)
+        if total == 0 and pending and then:
+            SyncRun.objects.filter(pk=run.pk).update(then_flows=list(then))
         before = _calls(ctx)
         total += _queue(run, flow.name, pending, send)
         elsewhere += _calls(ctx) - before
@@ -142,6 +149,7 @@ def sync_flow(
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
     then: list[str] | tuple[str, ...] = (),
+    moves_cursor: bool = False,
 ) -> SyncRun:
     """Run a whole flow the fast way. A push flow fans out in batches, each sent with the
     ERP's concurrency in flight: queued as tasks spread over the workers, or, when ``inline``
@@ -180,6 +188,7 @@ def sync_flow(
         clients=clients,
         lookup=lookup,
         then=then,
+        moves_cursor=moves_cursor,
     )
 
 
@@ -191,22 +200,11 @@ def sync_flows(
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
 ) -> list[SyncRun]:
-    """Run several flows in the given order, each only after the one before it succeeded.
+    """Sync several flows in the given order, each once the one before it has succeeded
+    (``sync.services.chain.in_order``: why, and how a fanned-out run hands the rest over)."""
 
-    Why: a flow depends on the ones before it (``sync.polling.ORDER``). A pay app's bill links
-    to its commitment's ERP purchase order only when the commitment is already bound; run
-    together, a requisitions batch could plan a bill before the batch holding its commitment
-    had written the PO, and the bill would go to the ERP unlinked (the PO left open).
-
-    A flow whose batches are tasks is still running when ``sync_flow`` returns: the rest of
-    the list goes with its run (``then_flows``) and the batch that closes it starts them
-    (``_start_then``). A flow that ends here (one run in this process, or nothing to do) is
-    followed at once. A run that does not succeed stops the list; its page names the flows
-    that were not started."""
-    runs: list[SyncRun] = []
-    for i, name in enumerate(names):
-        rest = list(names[i + 1 :])
-        run = sync_flow(
+    def start(name: str, rest: list[str]) -> SyncRun:
+        return sync_flow(
             connection_id=connection_id,
             object_type=name,
             trigger=trigger,
@@ -214,42 +212,14 @@ def sync_flows(
             lookup=lookup,
             then=rest,
         )
-        runs.append(run)
-        if run.then_flows:
-            break  # handed over: the run starts them when it succeeds
-        if run.status != RunStatus.SUCCEEDED:
-            if rest:
-                SyncRun.objects.filter(pk=run.pk).update(then_flows=rest)
-                run.then_flows = rest
-            break
-    return runs
 
-
-def _start_then(run: SyncRun) -> None:
-    """A run that carries flows to start (``then_flows``) has just succeeded: queue them.
-
-    A worker killed between closing the run and this enqueue loses the rest of the list;
-    nothing is lost for the books: the scheduled poll runs every flow of the connection."""
-    names = list(
-        SyncRun.objects.filter(pk=run.pk).values_list("then_flows", flat=True).first() or []
-    )
-    if not names:
-        return
-    from django_q.tasks import async_task
-
-    async_task(
-        "sync.jobs_triggers.sync_flows",
-        run.connection_id,
-        names,
-        run.trigger,
-        group=f"run-{run.pk}-then",
-    )
+    return in_order(names, start)
 
 
 def _succeeded(run: SyncRun, error: str = "") -> SyncRun:
     """The fetch ends the run itself (nothing to queue, or not a push flow)."""
     run = _finish(run, RunStatus.SUCCEEDED, error)
-    _start_then(run)
+    run_succeeded(run)
     return run
 
 
@@ -435,9 +405,9 @@ def _succeed_when_done(run: SyncRun) -> None:
     that, total is still growing; the fetch calls this too, in case it ends last). A
     conditional UPDATE, so whichever comes last closes it, once. A redelivered batch counts
     its records again: done may pass total, never stop short of it. The one that closes it
-    starts the flows it carries (``then_flows``)."""
+    starts the flows it carries and settles a poll's cursor (``run_succeeded``)."""
     closed = SyncRun.objects.filter(
         pk=run.pk, status=RunStatus.RUNNING, done__gte=F("total"), fetched_at__isnull=False
     ).update(status=RunStatus.SUCCEEDED, finished_at=timezone.now())
     if closed:
-        _start_then(run)
+        run_succeeded(run)

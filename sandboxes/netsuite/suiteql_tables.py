@@ -9,6 +9,7 @@ Python types here (dates, Decimal, bool) for comparisons; ``_df_<col>`` holds th
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,10 @@ _RENAME = {
 _ITEM_TYPES = {"serviceResaleItem": "Service", "nonInventoryPurchaseItem": "NonInvtPart"}
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TEXT = {"tranid", "externalid", "memo", "entityid", "companyname", "otherrefnum", "title"}
+
+
 def _flat(row: dict[str, Any], col: str, value: Any) -> None:
     if value is None:
         return
@@ -125,7 +130,9 @@ def _flat(row: dict[str, Any], col: str, value: Any) -> None:
         row[col] = value.get("id")
         row[f"_df_{col}"] = value.get("refName")
         return
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+    # A date field comes back as a date; a text column never does, whatever its shape (a
+    # document number such as "SC-P-RS-11" or "2025-06-01" stays the text it is).
+    if isinstance(value, str) and col not in _TEXT and _ISO_DAY.fullmatch(value):
         row[col] = date.fromisoformat(value)
         return
     if isinstance(value, str) and value.endswith("Z") and "T" in value:

@@ -179,3 +179,11 @@ def test_id_tranid_and_type_conditions_give_what_a_full_scan_gives(env):
         assert got == want, narrowed
     assert [r["tranid"] for r in q(c, sql.format(pairs[1][0]))["items"]] == ["PO-N1", "PO-N3"]
     assert [r["id"] for r in q(c, sql.format(pairs[0][0]))["items"]] == [made[0], made[2]]
+
+
+@pytest.mark.parametrize("number", ["SC-P-RS-11", "2025-06-01"])
+def test_a_document_number_shaped_like_a_date_stays_text(env, number):
+    _, c, ids = env
+    made = created_id(c.post(f"{REC}/purchaseOrder", json=po_body(ids, tranId=number)))
+    [row] = q(c, f"SELECT id, tranid, trandate FROM transaction WHERE tranid = '{number}'")["items"]
+    assert row["id"] == made and row["tranid"] == number

@@ -114,7 +114,7 @@ class DocumentFlow(Flow):
         if change is not None:
             return change.context
         # Bound by a full resync to a document already in the ERP: no Change was sent, so
-        # the resync kept the Procore project on the binding (sync.triggers._bind_existing).
+        # the resync kept the Procore project on the binding (sync.services.resync.bind_existing).
         project_id = (binding.payload or {}).get("_project_id")
         return {"project_id": project_id} if project_id else {}
 

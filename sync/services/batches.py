@@ -35,6 +35,8 @@ from sync.flows.commitments import prefetch_amended
 from sync.models import Binding, Connection, Outcome, RunStatus, SyncRun, SyncRunRecord
 from sync.services.chain import in_order, run_succeeded
 from sync.services.locks import lock_acquire, lock_release, lock_renew
+from sync.services.resync import BOUND, bind_existing
+from sync.services.resync import TRIGGER as RESYNC
 from sync.services.runs import (
     ClientFactory,
     LookupFactory,
@@ -218,9 +220,20 @@ def sync_flows(
 
 def _succeeded(run: SyncRun, error: str = "") -> SyncRun:
     """The fetch ends the run itself (nothing to queue, or not a push flow)."""
+    _resync_note(run)
     run = _finish(run, RunStatus.SUCCEEDED, error)
     run_succeeded(run)
     return run
+
+
+def _resync_note(run: SyncRun) -> None:
+    """A full resync's run says how many records it bound to documents the ERP held."""
+    if run.trigger != RESYNC:
+        return
+    bound = SyncRunRecord.objects.filter(run_id=run.pk, note__startswith=BOUND).count()
+    SyncRun.objects.filter(pk=run.pk).update(
+        note=f"full resync: {bound} bound to documents already in the ERP"
+    )
 
 
 def _queue(run: SyncRun, flow: str, sources: list[Source], send: Enqueue) -> int:
@@ -275,10 +288,16 @@ def _sync_batch(run_id, object_type, sources, clients, lookup) -> dict[str, int]
     together = getattr(flow, "concurrent_writes", False) and write_concurrency(ctx) > 1
     to_send: list[tuple[Source, Any]] = []
     sender = ConcurrentSender(ctx, flow) if together else None
+    resync = run.trigger == RESYNC
     unsaved: list[tuple[Source, Any]] = []  # new clean changes, stored a group at a time
     try:
         with sender or nullcontext():
             for source in sources:
+                if resync and not (source.skip or source.deleted):
+                    bound = bind_existing(ctx, flow, source)
+                    if bound is not None:  # the ERP held it already: bound, nothing written
+                        rows.append((source.procore_id, Outcome.SYNCED, None, bound))
+                        continue
                 try:
                     planned = plan_record(ctx, flow, source, save=sender is None)
                 except IntegrityError:  # an overlapping run stored this record's change first
@@ -410,4 +429,5 @@ def _succeed_when_done(run: SyncRun) -> None:
         pk=run.pk, status=RunStatus.RUNNING, done__gte=F("total"), fetched_at__isnull=False
     ).update(status=RunStatus.SUCCEEDED, finished_at=timezone.now())
     if closed:
+        _resync_note(run)
         run_succeeded(run)

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from connectors.limits import NoLimit
+from connectors.limits import Concurrency, NoLimit
 from sandboxes.dataset.generate import generate
 from sandboxes.netsuite import (
     DEMO_ACCOUNT_ID,
@@ -51,6 +51,14 @@ class NoLimits:
 
     def concurrency(self, key, limit, *, sleep=None):
         return NoLimit()
+
+
+class SlotLimits(NoLimits):
+    """The account's concurrency slots for real, shared by a client's reads and writes as in
+    production (a batch reading while its writes are in flight); still no rate windows."""
+
+    def concurrency(self, key, limit, *, sleep=None):
+        return Concurrency(limit)
 
 
 @dataclass
@@ -121,6 +129,7 @@ class World:
     procore_conn: Connection
     erp_conn: Connection
     lookup: FakeLookup
+    limits: Any = field(default_factory=NoLimits)
 
     def clients(self, connection: Connection):
         sb = self.procore if connection.kind == Kind.PROCORE else self.erp
@@ -128,7 +137,7 @@ class World:
             connection,
             transport=httpx.MockTransport(sb.handle),
             sleep=lambda s: None,
-            limits=NoLimits(),
+            limits=self.limits,
         )
 
     def run(self, object_type: str, procore_id: str | None = None, **kw):

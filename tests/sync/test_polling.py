@@ -12,7 +12,7 @@ from sync.services import batches
 from sync.services.locks import lock_acquire, lock_release
 from sync.triggers import full_resync, sync_now, sync_now_request
 from tests.sync import documents_support as ds
-from tests.sync.engine_support import WORLDS
+from tests.sync.engine_support import WORLDS, SlotLimits
 from tests.sync.trigger_support import django_sender, install_procore_hook, wire
 
 pytestmark = pytest.mark.django_db
@@ -162,6 +162,41 @@ def test_full_resync_over_a_synced_company_writes_nothing_new(world):
     assert again.status == RunStatus.SUCCEEDED and again.synced == 0
     assert world.writes() == writes and Change.objects.count() == changes
     assert Binding.objects.count() == bindings
+
+
+def test_a_full_resync_runs_in_batches_with_writes_in_flight_together(world, monkeypatch):
+    held: list[tuple] = []  # the cluster's queue, held still until the batches run
+    monkeypatch.setattr(batches, "_async_enqueue", lambda *batch: held.append(batch))
+    pids = [world.new_commitment(f"SC-P-RS-{n}") for n in range(12)]
+    world.erp.faults.latency_ms = 20
+    world.limits = SlotLimits()  # the resync's reads wait for a slot while its writes run
+    [run] = full_resync(connection_id=world.erp_conn.pk, object_type="commitments")
+    assert run.status == RunStatus.RUNNING and run.fetched_at is not None and held
+    while held:
+        run_id, name, records = held.pop()
+        batches.sync_batch(run_id=run_id, object_type=name, sources=records)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.done == run.total, run.error
+    assert Binding.objects.filter(object_type="commitment", procore_id__in=pids).count() == 12
+    assert world.erp.gate.peak > 1  # one record at a time kept one request in flight
+    bound = run.records.filter(note__startswith="bound to existing").count()
+    assert f"full resync: {bound} bound to documents already in the ERP" == run.note
+
+
+def test_a_resync_that_cannot_look_in_the_erp_plans_the_record_as_usual(world, monkeypatch):
+    from connectors.errors import ConnectorError
+    from sync.services import resync
+
+    def unreachable(*args):
+        raise ConnectorError("read timed out", system=world.kind)
+
+    monkeypatch.setattr(resync, "_existing", unreachable)
+    pid = world.new_commitment("SC-P-RS-DOWN")
+    [run] = full_resync(connection_id=world.erp_conn.pk, object_type="commitments")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    record = run.records.get(procore_id=pid)
+    assert record.outcome == "synced" and not record.note.startswith("bound to existing")
+    assert Binding.objects.filter(object_type="commitment", procore_id=pid).exists()
 
 
 def test_full_resync_binds_existing_erp_documents_instead_of_duplicating(world):

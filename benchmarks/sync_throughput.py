@@ -5,6 +5,7 @@ ERP's real limits time-scaled; prints JSON.
     .venv/bin/python benchmarks/sync_throughput.py [--kind netsuite|quickbooks|both]
         [--commitments 5000] [--rate-scale 20] [--workers 0] [--batch N]
         [--erp-latency-ms N] [--procore-latency-ms 300] [--no-pay-apps] [--cpu-breakdown]
+        [--entry batched|poll|one-by-one]
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python \
         benchmarks/sync_throughput.py --workers 4
 
@@ -186,12 +187,41 @@ _CLIENTS: dict = {}
 PLACEHOLDERS = re.compile(r"%s(, %s)*")
 
 
-def run_inline(conn, object_type: str, scale: float, batch: int | None):
-    """The batched run (what ``run_flow_batched`` queues), its batches run in this process."""
+ENTRIES = ("batched", "poll", "one-by-one")
+
+
+def _start_inline(entry: str, conn, object_type: str, batch: int, client):
+    from sync.polling import poll_flow
+    from sync.services.batches import sync_batch, sync_fan_out
+    from sync.services.runs import sync_run
+
+    if entry == "poll":  # given clients, its batches run in this process
+        return poll_flow(connection_id=conn.pk, object_type=object_type, clients=client)
+    if entry == "one-by-one":
+        return sync_run(
+            connection_id=conn.pk, object_type=object_type, trigger="benchmark", clients=client
+        )
+
+    def enqueue(run_id, flow, sources):
+        sync_batch(run_id=run_id, object_type=flow, sources=sources, clients=client)
+
+    return sync_fan_out(
+        connection_id=conn.pk,
+        object_type=object_type,
+        trigger="benchmark",
+        batch=batch,
+        enqueue=enqueue,
+        clients=client,
+    )
+
+
+def run_inline(conn, object_type: str, scale: float, batch: int | None, entry: str = "batched"):
+    """The run (``--entry``: the batched run ``run_flow_batched`` queues, a poll, or record
+    after record), its batches run in this process."""
     from django.db import connection as db
 
     from sync.clients import connection_client
-    from sync.services.batches import BATCH, sync_batch, sync_fan_out
+    from sync.services.batches import BATCH
 
     if "limits" not in _CLIENTS:
         from benchmarks.scaled_limits import ScaledLimits
@@ -203,9 +233,6 @@ def run_inline(conn, object_type: str, scale: float, batch: int | None):
         if c.pk not in _CLIENTS:
             _CLIENTS[c.pk] = connection_client(c, limits=_CLIENTS["limits"])
         return _CLIENTS[c.pk]
-
-    def enqueue(run_id, flow, sources):
-        sync_batch(run_id=run_id, object_type=flow, sources=sources, clients=client)
 
     queries, seconds = Counter(), Counter()
     timed = bool(os.environ.get("BENCH_QUERIES"))  # timing is extra CPU in the measured run
@@ -228,14 +255,7 @@ def run_inline(conn, object_type: str, scale: float, batch: int | None):
         profile = cProfile.Profile()
         profile.enable()
     with db.execute_wrapper(count):
-        run = sync_fan_out(
-            connection_id=conn.pk,
-            object_type=object_type,
-            trigger="benchmark",
-            batch=batch or BATCH,
-            enqueue=enqueue,
-            clients=client,
-        )
+        run = _start_inline(entry, conn, object_type, batch or BATCH, client)
     run.refresh_from_db()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if profile is not None:
@@ -313,21 +333,23 @@ class Cluster:
         self.process.wait(timeout=120)
 
 
-def run_cluster(conn, object_type: str, cluster: Cluster, batch: int | None):
+def run_cluster(conn, object_type: str, cluster: Cluster, batch: int | None, entry: str):
     from django_q.tasks import async_task
 
     from sync.models import RunStatus, SyncRun
 
     before = cluster.cpu()
     wall = time.perf_counter()
-    async_task("sync.jobs.run_flow_batched", conn.pk, object_type, "benchmark", batch)
+    if entry == "poll":  # the product's poll of this flow, as its schedule queues it
+        async_task("sync.jobs_triggers.continue_flows", conn.pk, [object_type], "poll")
+    else:
+        async_task("sync.jobs.run_flow_batched", conn.pk, object_type, "benchmark", batch)
+    trigger = "poll" if entry == "poll" else "benchmark"
     run = None
     while run is None or run.status == RunStatus.RUNNING:
         time.sleep(0.05)
         run = (
-            SyncRun.objects.filter(trigger="benchmark", object_type=object_type)
-            .order_by("-pk")
-            .first()
+            SyncRun.objects.filter(trigger=trigger, object_type=object_type).order_by("-pk").first()
         )
     wall = time.perf_counter() - wall
     return run, wall, cluster.cpu() - before, None
@@ -401,9 +423,11 @@ def run_one(conn, flow: str, args, cluster: Cluster | None, erp_url: str, procor
         sampler = Sampler(pid, children=cluster is not None)
     with sampler or nullcontext():
         if cluster is not None:
-            run, wall, cpu, queries = run_cluster(conn, flow, cluster, args.batch)
+            run, wall, cpu, queries = run_cluster(conn, flow, cluster, args.batch, args.entry)
         else:
-            run, wall, cpu, queries = run_inline(conn, flow, args.rate_scale, args.batch)
+            run, wall, cpu, queries = run_inline(
+                conn, flow, args.rate_scale, args.batch, args.entry
+            )
     erp, procore = _stats(erp_url), _stats(procore_url)
     return {
         "flow": flow,
@@ -485,6 +509,7 @@ def measure(kind: str, args, env: dict) -> dict:
         "pay_apps": len(spec["pay_apps"]),
         "rate_scale": args.rate_scale,
         "batch": args.batch or BATCH,
+        "entry": args.entry,
         **({"cluster_start_cpu_s": round(cluster.start_cpu, 2)} if cluster else {}),
         **_figures(kind, args, runs),
         "duplicates": duplicates,
@@ -516,9 +541,16 @@ def arguments(argv: list[str]):
     parser.add_argument("--erp-latency-ms", type=float, default=None)
     parser.add_argument("--procore-latency-ms", type=float, default=300.0)
     parser.add_argument("--no-pay-apps", action="store_true")
+    # Which way in: the batched run itself (default); the product's poll of the flow (a first
+    # poll: one full pass, in batches); or record after record (sync_run's loop, how a first
+    # poll and a full resync ran before 2026-12-04; inline only).
+    parser.add_argument("--entry", default="batched", choices=ENTRIES)
     # Split our CPU per record by package with py-spy (benchmarks/cpu_breakdown.py).
     parser.add_argument("--cpu-breakdown", action="store_true")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.entry == "one-by-one" and args.workers:
+        parser.error("--entry one-by-one runs in this process: leave out --workers")
+    return args
 
 
 def main() -> None:

@@ -59,3 +59,14 @@ def test_run_with_pay_apps_reports_both_flows():
     assert all(r["status"] == "succeeded" for r in result["runs"])
     assert result["runs"][1]["synced"] > 0
     assert result["duplicates"] == 0
+
+
+@pytest.mark.parametrize("entry", ["poll", "one-by-one"])
+def test_the_other_ways_in_sync_the_same_records(entry):
+    """--entry poll: the product's first poll of each flow; one-by-one: sync_run's loop."""
+    result = bench("--kind", "netsuite", "--commitments", "12", "--entry", entry)
+    assert result["entry"] == entry
+    assert [r["flow"] for r in result["runs"]] == ["commitments", "requisitions"]
+    assert all(r["status"] == "succeeded" for r in result["runs"]), result["runs"]
+    assert result["runs"][0]["synced"] >= 12 and result["runs"][1]["synced"] > 0
+    assert result["duplicates"] == 0

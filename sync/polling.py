@@ -13,7 +13,9 @@ pass: every record, so it runs like "sync now", in batches with the ERP's concur
 (``sync_flow``). One record at a time it would keep one ERP request in flight: at NetSuite's
 ~1 s a write, a 5,000-commitment company outlasts the task timeout (600 s) several times over.
 The full pass's run moves the cursor when its last batch has succeeded (``cursor_settle``);
-until then a poll of that flow waits for it. The flows of a connection are polled in order,
+until then a poll of that flow waits for it. A poll that lists many changes (``MANY``) syncs
+them the same way, the records that did not change passed over, and moves the cursor to the
+newest of them once done. The flows of a connection are polled in order,
 each after the one before it (``sync.services.chain``).
 
 The run notes which changes no webhook had delivered (compared with the recorded deliveries):
@@ -33,7 +35,7 @@ from django.utils import timezone
 from sync.config import pushes
 from sync.flows import FLOWS, flow_for
 from sync.models import Connection, Cursor, RunStatus, SyncRun
-from sync.services.batches import sync_flow
+from sync.services.batches import BATCH, sync_flow
 from sync.services.chain import cursor_move, in_order
 
 # The engine's run machinery (same package): one lease, one context, one record loop.
@@ -45,6 +47,8 @@ from sync.writer import ConnectionDown
 log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(seconds=1)
+# A poll with at least this many changes syncs them in batches (``_changes_in_batches``).
+MANY = BATCH
 # The order flows run in: what others depend on first.
 ORDER = (
     "projects",
@@ -151,6 +155,18 @@ def poll_flow(
     connection = Connection.objects.select_related("procore_connection").get(pk=connection_id)
     flow = flow_for(object_type)
     cursor, _ = Cursor.objects.get_or_create(connection=connection, object_type=flow.name)
+    pending = (
+        SyncRun.objects.filter(
+            connection=connection, object_type=flow.name, status=RunStatus.RUNNING
+        )
+        .filter(moves_cursor=True)
+        .order_by("-pk")
+        .first()
+    )
+    if pending is not None:
+        # A poll still in its batches is this flow's poll: it moves the cursor and starts the
+        # flows after it itself; a second pass over the same records would only wait on it.
+        return pending
     since = cursor.watermark
     reader = CHANGED.get(flow.name)
     if since is None or reader is None:
@@ -168,14 +184,18 @@ def poll_flow(
             changed[str(record_id)] = max(
                 (t for t in (changed.get(str(record_id)), updated) if t), default=None
             )
-        for record_id in sorted(changed):
-            _loop(ctx, flow, run, record_id, token)
         stamps = [t for t in changed.values() if t is not None]
         newest = max([since, *stamps])
         # The overlap re-reads records already seen (our own origin write-backs among
         # them): only what changed after the watermark is news a webhook should have sent.
         fresh = {rid: t for rid, t in changed.items() if t is None or t > since}
         _note_missed(run, connection, flow.name, fresh, since, cursor.updated_at)
+        if len(changed) >= MANY:
+            lock_release(connection_id=connection.pk, flow=flow.name, token=token)
+            token = ""  # the batched run's fetch takes the lease itself
+            return _changes_in_batches(run, ctx, flow, changed, newest, clients, lookup, then)
+        for record_id in sorted(changed):
+            _loop(ctx, flow, run, record_id, token)
         run.api_calls = _calls(ctx)
         # Only now: a run that died above leaves the cursor where it was (resumable).
         Cursor.objects.filter(pk=cursor.pk).update(watermark=newest, updated_at=timezone.now())
@@ -188,24 +208,40 @@ def poll_flow(
         _finish(run, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        lock_release(connection_id=connection.pk, flow=flow.name, token=token)
+        if token:
+            lock_release(connection_id=connection.pk, flow=flow.name, token=token)
+
+
+def _changes_in_batches(run, ctx, flow, changed, newest, clients, lookup, then) -> SyncRun:
+    """Many changes (a bulk import, a webhook outage): synced in batches like a full pass,
+    passing over the records that did not change. One at a time, 2,000 of them at NetSuite's
+    ~1 s a write outlast the task's timeout, and every retry reads the ones done again one by
+    one. The run moves the cursor to ``newest`` when it has succeeded."""
+    here = clients is not None or lookup is not None  # batches in this process
+    SyncRun.objects.filter(pk=run.pk).update(
+        api_calls=_calls(ctx), moves_cursor=not here, cursor_to=newest
+    )
+    run.moves_cursor, run.cursor_to = not here, newest
+    run = sync_flow(
+        connection_id=run.connection_id,
+        object_type=flow.name,
+        trigger=run.trigger,
+        clients=clients,
+        lookup=lookup,
+        then=then,
+        run=run,
+        only=set(changed),
+    )
+    if here and run.status == RunStatus.SUCCEEDED:
+        cursor_move(connection_id=run.connection_id, object_type=flow.name, watermark=newest)
+    return run
 
 
 def _full_pass(connection, flow, since, clients, lookup, trigger, then) -> SyncRun:
     """Every record of the flow, in batches. Its run moves the cursor once it has succeeded:
     here when its batches ran in this process (given clients: tests, the command), else by
     the batch that closes it (``cursor_settle``). A poll while the batches still run returns
-    that run: it is this flow's poll, and it starts the flows after it itself."""
-    pending = (
-        SyncRun.objects.filter(
-            connection=connection, object_type=flow.name, status=RunStatus.RUNNING
-        )
-        .filter(moves_cursor=True)
-        .order_by("-pk")
-        .first()
-    )
-    if pending is not None:
-        return pending
+    that run (``poll_flow``)."""
     here = clients is not None or lookup is not None
     run = sync_flow(
         connection_id=connection.pk,
@@ -223,15 +259,18 @@ def _full_pass(connection, flow, since, clients, lookup, trigger, then) -> SyncR
 
 
 def cursor_settle(*, run_id: int, clients=None, lookup=None) -> bool:
-    """After a poll's full pass has succeeded: its flow's cursor moves to the newest record
-    Procore holds (the remote's own clock, so a skewed local clock cannot skip changes)."""
+    """After a poll run in batches has succeeded: its flow's cursor moves to the newest change
+    it was given, or after a full pass to the newest record Procore holds (the remote's own
+    clock, so a skewed local clock cannot skip changes)."""
     run = SyncRun.objects.select_related("connection__procore_connection").get(pk=run_id)
     if run.status != RunStatus.SUCCEEDED:
         return False
     flow = flow_for(run.object_type)
-    ctx = build_context(run.connection, run=run, clients=clients, lookup=lookup)
-    newest = _newest_seen(ctx, flow) or run.started_at
-    SyncRun.objects.filter(pk=run.pk).update(api_calls=F("api_calls") + _calls(ctx))
+    newest = run.cursor_to  # the newest of the changes it was given
+    if newest is None:  # a full pass
+        ctx = build_context(run.connection, run=run, clients=clients, lookup=lookup)
+        newest = _newest_seen(ctx, flow) or run.started_at
+        SyncRun.objects.filter(pk=run.pk).update(api_calls=F("api_calls") + _calls(ctx))
     return cursor_move(connection_id=run.connection_id, object_type=flow.name, watermark=newest)
 
 

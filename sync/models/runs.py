@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import JSONField, Value
 
 from sync.models.change import Change
 from sync.models.connection import Connection
@@ -52,10 +53,13 @@ class SyncRun(models.Model):
     # "Sync now" for every flow: the flows that start once this fanned-out run has succeeded,
     # in order (sync.services.batches.sync_flows). Its batches run on other workers, so the
     # next flow is started by whichever of them closes the run, not by the task that began it.
-    then_flows = models.JSONField(default=list, blank=True)
-    # A poll's full pass run in batches (sync.polling): when it succeeds, the flow's cursor
-    # moves to the newest record Procore then holds (until then the next poll waits for it).
-    moves_cursor = models.BooleanField(default=False)
+    # (db_default on both: workers still running the previous release insert runs without them)
+    then_flows = models.JSONField(default=list, db_default=Value([], JSONField()), blank=True)
+    # A poll run in batches (sync.polling): when it succeeds, the flow's cursor moves to
+    # ``cursor_to`` (the newest change it was given), or for a full pass to the newest record
+    # Procore then holds; until then the next poll of the flow waits for it.
+    moves_cursor = models.BooleanField(default=False, db_default=False)
+    cursor_to = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["connection", "object_type", "started_at"])]

@@ -83,17 +83,25 @@ def sync_fan_out(
     lookup: LookupFactory | None = None,
     then: list[str] | tuple[str, ...] = (),
     moves_cursor: bool = False,
+    run: SyncRun | None = None,
+    only: set[str] | None = None,
 ) -> SyncRun:
     """Fetch the flow's Procore records and queue them in batches; the run stays ``running``
     until its batches have recorded every record (``done == total``). ``then``: the flows to
     start, in order, once this run has succeeded (``sync.services.chain``); stored with the
     first batch queued, and started by whoever closes the run. ``moves_cursor``: a poll's
-    full pass, which moves the flow's cursor when it succeeds."""
+    run, which moves the flow's cursor when it succeeds. ``run``: one the caller created (a
+    poll that listed its changes first); ``only``: the Procore ids to queue, the others
+    fetched (a page read costs what it costs) and passed over."""
     connection = Connection.objects.select_related("procore_connection").get(pk=connection_id)
     flow = flow_for(object_type)
-    run = SyncRun.objects.create(
-        connection=connection, object_type=flow.name, trigger=trigger, moves_cursor=moves_cursor
-    )
+    if run is None:
+        run = SyncRun.objects.create(
+            connection=connection,
+            object_type=flow.name,
+            trigger=trigger,
+            moves_cursor=moves_cursor,
+        )
     if not pushes(connection, flow.name):
         return _succeeded(run, f"direction for {flow.name} is not push")
     token = lock_acquire(connection_id=connection.pk, flow=flow.name)
@@ -108,7 +116,8 @@ def sync_fan_out(
         # benchmark) may share the clients, and the batches count theirs themselves.
         started, elsewhere = _calls(ctx), 0
         for n, source in enumerate(flow.fetch(ctx, None), start=1):
-            pending.append(source)
+            if only is None or source.procore_id in only:
+                pending.append(source)
             if len(pending) == batch:
                 if total == 0 and then:  # handed over: the run's closer starts them
                     SyncRun.objects.filter(pk=run.pk).update(then_flows=list(then))
@@ -152,6 +161,8 @@ def sync_flow(
     lookup: LookupFactory | None = None,
     then: list[str] | tuple[str, ...] = (),
     moves_cursor: bool = False,
+    run: SyncRun | None = None,
+    only: set[str] | None = None,
 ) -> SyncRun:
     """Run a whole flow the fast way. A push flow fans out in batches, each sent with the
     ERP's concurrency in flight: queued as tasks spread over the workers, or, when ``inline``
@@ -191,6 +202,8 @@ def sync_flow(
         lookup=lookup,
         then=then,
         moves_cursor=moves_cursor,
+        run=run,
+        only=only,
     )
 
 

@@ -254,6 +254,9 @@ def test_a_run_killed_half_way_leaves_a_resumable_cursor(world, monkeypatch):
         return real(ctx, flow, run, record_id, token)
 
     monkeypatch.setattr(polling, "_loop", dies_on_second)
+    # Record after record, whatever the number of changes (many go in batches, and a pass
+    # cut short there is tests/sync/test_polling_full_pass.py's).
+    monkeypatch.setattr(polling, "MANY", 10**6)
     with pytest.raises(SystemExit):
         poll(world)
     cursor.refresh_from_db()

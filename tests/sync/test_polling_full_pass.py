@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sync.models import Binding, Cursor, RunStatus, SyncRun
+from sync.models import Binding, Cursor, RunStatus, SyncRun, SyncRunRecord
 from sync.polling import poll_connection, poll_flow, polled_flows
 from sync.services import batches
 from sync.services.runs import interrupted_after, runs_close_interrupted
@@ -71,8 +71,41 @@ def test_the_first_poll_runs_in_batches_and_moves_the_cursor_when_its_last_batch
 
     writes = world.writes()
     again = poll(world)  # from the watermark now: nothing changed, nothing written
+    drain(queue)  # the overlap second may re-read enough records to go in batches
+    again.refresh_from_db()
     assert again.status == RunStatus.SUCCEEDED and "no changes since the last poll" in again.note
-    assert not again.moves_cursor and world.writes() == writes
+    assert world.writes() == writes
+
+
+def test_many_changes_are_synced_in_batches_and_only_they(world, queue, monkeypatch):
+    from sync import polling
+
+    poll(world)
+    drain(queue)
+    old = set(SyncRunRecord.objects.values_list("procore_id", flat=True))
+    # One change a few seconds on, so the watermark leaves the first pass's second (the poll
+    # re-reads the watermark's own second, and the whole first pass shares one here).
+    world.procore.clock.advance(5)
+    before = world.new_commitment("SC-M-0")
+    poll(world)
+    drain(queue)
+    mark = cursor(world).watermark
+    world.procore.clock.advance(5)
+    monkeypatch.setattr(polling, "MANY", 3)  # the product's is a batch's worth
+    pids = [world.new_commitment(f"SC-M-{n}") for n in range(1, 5)]
+    run = poll(world)
+    assert run.status == RunStatus.RUNNING and run.moves_cursor and queue
+    assert cursor(world).watermark == mark  # not before its last batch
+    assert run.cursor_to > mark and "changed since the last poll" in run.note
+
+    drain(queue)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.done == run.total, run.error
+    # The four new ones and the watermark's own second (re-read on purpose), nothing else.
+    assert set(run.records.values_list("procore_id", flat=True)) == {*pids, before}
+    assert not run.records.filter(procore_id__in=old).exists()  # unchanged: passed over
+    assert Binding.objects.filter(object_type="commitment", procore_id__in=pids).count() == 4
+    assert cursor(world).watermark == run.cursor_to
 
 
 def test_a_full_pass_cut_short_leaves_the_cursor_and_the_next_poll_starts_again(world, queue):

@@ -157,9 +157,11 @@ def poll_flow(
     cursor, _ = Cursor.objects.get_or_create(connection=connection, object_type=flow.name)
     pending = (
         SyncRun.objects.filter(
-            connection=connection, object_type=flow.name, status=RunStatus.RUNNING
+            connection=connection,
+            object_type=flow.name,
+            status=RunStatus.RUNNING,
+            moves_cursor=True,
         )
-        .filter(moves_cursor=True)
         .order_by("-pk")
         .first()
     )
@@ -217,11 +219,35 @@ def _changes_in_batches(run, ctx, flow, changed, newest, clients, lookup, then) 
     passing over the records that did not change. One at a time, 2,000 of them at NetSuite's
     ~1 s a write outlast the task's timeout, and every retry reads the ones done again one by
     one. The run moves the cursor to ``newest`` when it has succeeded."""
-    here = clients is not None or lookup is not None  # batches in this process
+    here = _here(clients, lookup)
     SyncRun.objects.filter(pk=run.pk).update(
         api_calls=_calls(ctx), moves_cursor=not here, cursor_to=newest
     )
     run.moves_cursor, run.cursor_to = not here, newest
+    return _in_batches(run, flow, clients, lookup, then, only=set(changed))
+
+
+def _full_pass(connection, flow, since, clients, lookup, trigger, then) -> SyncRun:
+    """Every record of the flow, in batches."""
+    run = SyncRun.objects.create(
+        connection=connection,
+        object_type=flow.name,
+        trigger=trigger,
+        moves_cursor=not _here(clients, lookup),
+    )
+    _note(run, "full pass" + (" (first poll)" if since is None else ""))
+    return _in_batches(run, flow, clients, lookup, then)
+
+
+def _here(clients, lookup) -> bool:
+    """Given clients (tests, the benchmark), a run's batches run in this process."""
+    return clients is not None or lookup is not None
+
+
+def _in_batches(run, flow, clients, lookup, then, only=None) -> SyncRun:
+    """A poll's run in batches. It moves the cursor once it has succeeded: here when its
+    batches ran in this process, else by the batch that closes it (``settle_cursor`` job).
+    A poll while the batches still run returns that run (``poll_flow``)."""
     run = sync_flow(
         connection_id=run.connection_id,
         object_type=flow.name,
@@ -230,30 +256,9 @@ def _changes_in_batches(run, ctx, flow, changed, newest, clients, lookup, then) 
         lookup=lookup,
         then=then,
         run=run,
-        only=set(changed),
+        only=only,
     )
-    if here and run.status == RunStatus.SUCCEEDED:
-        cursor_move(connection_id=run.connection_id, object_type=flow.name, watermark=newest)
-    return run
-
-
-def _full_pass(connection, flow, since, clients, lookup, trigger, then) -> SyncRun:
-    """Every record of the flow, in batches. Its run moves the cursor once it has succeeded:
-    here when its batches ran in this process (given clients: tests, the command), else by
-    the batch that closes it (``cursor_settle``). A poll while the batches still run returns
-    that run (``poll_flow``)."""
-    here = clients is not None or lookup is not None
-    run = sync_flow(
-        connection_id=connection.pk,
-        object_type=flow.name,
-        trigger=trigger,
-        clients=clients,
-        lookup=lookup,
-        then=then,
-        moves_cursor=not here,
-    )
-    _note(run, "full pass" + (" (first poll)" if since is None else ""))
-    if here and run.status == RunStatus.SUCCEEDED:
+    if _here(clients, lookup) and run.status == RunStatus.SUCCEEDED:
         cursor_settle(run_id=run.pk, clients=clients, lookup=lookup)
     return run
 

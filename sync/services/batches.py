@@ -82,26 +82,20 @@ def sync_fan_out(
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
     then: list[str] | tuple[str, ...] = (),
-    moves_cursor: bool = False,
     run: SyncRun | None = None,
     only: set[str] | None = None,
 ) -> SyncRun:
     """Fetch the flow's Procore records and queue them in batches; the run stays ``running``
     until its batches have recorded every record (``done == total``). ``then``: the flows to
     start, in order, once this run has succeeded (``sync.services.chain``); stored with the
-    first batch queued, and started by whoever closes the run. ``moves_cursor``: a poll's
-    run, which moves the flow's cursor when it succeeds. ``run``: one the caller created (a
-    poll that listed its changes first); ``only``: the Procore ids to queue, the others
-    fetched (a page read costs what it costs) and passed over."""
+    first batch queued, and started by whoever closes the run. ``run``: one the caller
+    created (a poll's, which moves the flow's cursor when it succeeds); ``only``: the
+    Procore ids to queue, the others fetched (a page read costs what it costs) and passed
+    over."""
     connection = Connection.objects.select_related("procore_connection").get(pk=connection_id)
     flow = flow_for(object_type)
     if run is None:
-        run = SyncRun.objects.create(
-            connection=connection,
-            object_type=flow.name,
-            trigger=trigger,
-            moves_cursor=moves_cursor,
-        )
+        run = SyncRun.objects.create(connection=connection, object_type=flow.name, trigger=trigger)
     if not pushes(connection, flow.name):
         return _succeeded(run, f"direction for {flow.name} is not push")
     token = lock_acquire(connection_id=connection.pk, flow=flow.name)
@@ -119,18 +113,14 @@ def sync_fan_out(
             if only is None or source.procore_id in only:
                 pending.append(source)
             if len(pending) == batch:
-                if total == 0 and then:  # handed over: the run's closer starts them
-                    SyncRun.objects.filter(pk=run.pk).update(then_flows=list(then))
                 before = _calls(ctx)
-                total += _queue(run, flow.name, pending, send)
+                total += _queue(run, flow.name, pending, send, then if total == 0 else ())
                 elsewhere += _calls(ctx) - before
                 pending = []
             if n % 50 == 0:
                 lock_renew(connection_id=connection.pk, flow=flow.name, token=token)
-        if total == 0 and pending and then:
-            SyncRun.objects.filter(pk=run.pk).update(then_flows=list(then))
         before = _calls(ctx)
-        total += _queue(run, flow.name, pending, send)
+        total += _queue(run, flow.name, pending, send, then if total == 0 else ())
         elsewhere += _calls(ctx) - before
         own = _calls(ctx) - started - elsewhere
         SyncRun.objects.filter(pk=run.pk).update(
@@ -160,7 +150,6 @@ def sync_flow(
     clients: ClientFactory | None = None,
     lookup: LookupFactory | None = None,
     then: list[str] | tuple[str, ...] = (),
-    moves_cursor: bool = False,
     run: SyncRun | None = None,
     only: set[str] | None = None,
 ) -> SyncRun:
@@ -201,7 +190,6 @@ def sync_flow(
         clients=clients,
         lookup=lookup,
         then=then,
-        moves_cursor=moves_cursor,
         run=run,
         only=only,
     )
@@ -249,13 +237,15 @@ def _resync_note(run: SyncRun) -> None:
     )
 
 
-def _queue(run: SyncRun, flow: str, sources: list[Source], send: Enqueue) -> int:
+def _queue(run: SyncRun, flow: str, sources: list[Source], send: Enqueue, then=()) -> int:
+    """Queue one batch. ``then``, with the run's first batch: the flows its closer starts."""
     if not sources:
         return 0
     # Count first: a fast batch must not find done == total before its own records count
     # (nor close the run while the fetch goes on: see ``fetched_at`` in ``_close``).
+    handed = {"then_flows": list(then)} if then else {}
     SyncRun.objects.filter(pk=run.pk).update(
-        total=F("total") + len(sources), progressed_at=timezone.now()
+        total=F("total") + len(sources), progressed_at=timezone.now(), **handed
     )
     send(run.pk, flow, list(sources))
     return len(sources)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.errors import ConnectorError
+from sync.engine import _binding
 from sync.fingerprint import canonical, fingerprint
 from sync.lookups import MappingMissing
 from sync.models import Binding, Kind
@@ -43,9 +44,7 @@ def _bound_payload(full, plan, source) -> dict:
 def bind_existing(ctx, flow, source) -> str | None:
     """Bind an unbound Procore record to the one ERP document that already holds it; a note
     when bound, ``None`` to let the engine plan it as usual."""
-    if Binding.objects.filter(
-        connection=ctx.connection, object_type=flow.binding_type, procore_id=source.procore_id
-    ).exists():
+    if _binding(ctx, flow, source.procore_id) is not None:  # the batch read it already
         return None
     try:
         plan = flow.propose(ctx, source, None)

@@ -38,16 +38,18 @@ def continue_flows(connection_id: int, names: list[str], trigger: str = "sync_no
     """The flows a succeeded run carried (``SyncRun.then_flows``), started in order: polled
     when the run was a poll's, else synced."""
     if trigger == "poll":
-        from sync.polling import poll_flows as run
-    else:
-        from sync.services.batches import sync_flows as run
+        from sync.polling import poll_flows
 
-    kwargs = {} if trigger == "poll" else {"trigger": trigger}
-    return _summary(run(connection_id=int(connection_id), names=list(names), **kwargs))
+        return _summary(poll_flows(connection_id=int(connection_id), names=list(names)))
+    from sync.services.batches import sync_flows
+
+    return _summary(
+        sync_flows(connection_id=int(connection_id), names=list(names), trigger=trigger)
+    )
 
 
 def settle_cursor(run_id: int) -> bool:
-    """A poll's full pass has succeeded: move its flow's cursor."""
+    """A poll run in batches has succeeded: move its flow's cursor."""
     from sync.polling import cursor_settle
 
     return cursor_settle(run_id=int(run_id))

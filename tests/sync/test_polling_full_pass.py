@@ -4,7 +4,7 @@ of a connection are polled in order."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -146,8 +146,7 @@ def test_a_connection_is_polled_flow_after_flow(world, queue):
 
 
 def _aware(value):
-    from datetime import datetime
-
+    """The Procore sandbox's stamp, as an aware UTC datetime."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.utc)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)

@@ -60,8 +60,16 @@ def run_flow_batched(
     return {"run": run.pk, "status": run.status, "total": run.total}
 
 
+def sync_stored_batch(batch_id: int) -> dict[str, int]:
+    """Plan, send and bind one stored batch (``RunBatch``); safe to deliver twice."""
+    from sync.services.batches import sync_stored_batch as batch
+
+    return batch(batch_id)
+
+
 def sync_batch(run_id: int, object_type: str, sources: list) -> dict[str, int]:
-    """Plan, send and bind one batch; a second delivery re-plans it, which writes nothing twice."""
+    """The batch task as the release before ``RunBatch`` queued it, with its records in its
+    arguments: kept so that tasks queued before an upgrade still run after it."""
     from sync.services.batches import sync_batch as batch
 
     return batch(run_id=run_id, object_type=object_type, sources=sources)

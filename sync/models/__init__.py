@@ -7,7 +7,7 @@ from sync.models.cursor import Cursor
 from sync.models.exceptions import ACTIVE_STATUSES, ExceptionEvent, ExceptionItem, ItemStatus
 from sync.models.limits import LimiterLease, LimiterWindow
 from sync.models.lock import FlowLock
-from sync.models.runs import Outcome, RunStatus, SyncRun, SyncRunRecord
+from sync.models.runs import Outcome, RunBatch, RunStatus, SyncRun, SyncRunRecord
 from sync.models.webhooks import Verdict, WebhookDelivery
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "OAuthState",
     "Operation",
     "Outcome",
+    "RunBatch",
     "RunStatus",
     "SyncRun",
     "SyncRunRecord",

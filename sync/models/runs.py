@@ -88,3 +88,25 @@ class SyncRunRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procore_id}: {self.outcome}"
+
+
+class RunBatch(models.Model):
+    """A fanned-out run's batch of Procore records waiting for its task (sync.services.batches):
+    the task carries only this row's id. Carried in the task itself, a batch (pickled, about
+    225 KB for 50 commitments) was signed, pickled, copied and stored four or five times on its
+    way through django-q2 (enqueue, pusher, worker, monitor, the task history): measured
+    2026-12-05, about 40 % of a busy cluster's CPU, and the history kept a copy of every one.
+    Deleted once the batch has recorded its records; a row still here belongs to a batch that
+    has not finished, or never will (``runs_close_interrupted`` removes those with their run's
+    close)."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="batches")
+    object_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    # pickle of list[Source]: written and read only by this application, in its own database,
+    # as django-q2 itself stores task arguments.
+    sources = models.BinaryField()
+    queued_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of run {self.run_id} ({self.size} records)"

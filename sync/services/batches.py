@@ -16,6 +16,7 @@ per record by the Change's unique idempotency key and its conditional claim.
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -32,7 +33,15 @@ from sync.engine import plan_record, prefetch, store_new
 from sync.erp.prefetch import PrefetchedDuplicates
 from sync.flows import Source, flow_for
 from sync.flows.commitments import prefetch_amended
-from sync.models import Binding, Connection, Outcome, RunStatus, SyncRun, SyncRunRecord
+from sync.models import (
+    Binding,
+    Connection,
+    Outcome,
+    RunBatch,
+    RunStatus,
+    SyncRun,
+    SyncRunRecord,
+)
 from sync.services.chain import in_order, run_succeeded
 from sync.services.locks import lock_acquire, lock_release, lock_renew
 from sync.services.resync import BOUND, bind_existing
@@ -67,9 +76,42 @@ Enqueue = Callable[[int, str, list[Source]], Any]  # (run id, flow, sources) -> 
 
 
 def _async_enqueue(run_id: int, object_type: str, sources: list[Source]) -> Any:
+    """Store the batch (``RunBatch``: why) and queue a task that carries its id."""
     from django_q.tasks import async_task
 
-    return async_task("sync.jobs.sync_batch", run_id, object_type, sources, group=f"run-{run_id}")
+    stored = batch_store(run_id, object_type, sources)
+    return async_task("sync.jobs.sync_stored_batch", stored, group=f"run-{run_id}")
+
+
+def batch_store(run_id: int, object_type: str, sources: list[Source]) -> int:
+    return RunBatch.objects.create(
+        run_id=run_id,
+        object_type=object_type,
+        size=len(sources),
+        sources=pickle.dumps(list(sources), protocol=pickle.HIGHEST_PROTOCOL),
+    ).pk
+
+
+def sync_stored_batch(
+    batch_id: int, *, clients: ClientFactory | None = None, lookup: LookupFactory | None = None
+) -> dict[str, int]:
+    """``sync_batch`` for a stored batch, which is deleted once its records are recorded. A
+    second delivery after that finds no batch and does nothing; one before it (the worker died
+    mid-batch) runs the batch again, which writes nothing twice (``sync_batch``)."""
+    row = RunBatch.objects.filter(pk=batch_id).values_list("run_id", "object_type", "sources")
+    found = row.first()
+    if found is None:
+        return {}
+    run_id, object_type, raw = found
+    counts = sync_batch(
+        run_id=run_id,
+        object_type=object_type,
+        sources=pickle.loads(raw),  # noqa: S301 - our own rows (RunBatch.sources)
+        clients=clients,
+        lookup=lookup,
+    )
+    RunBatch.objects.filter(pk=batch_id).delete()
+    return counts
 
 
 def sync_fan_out(

@@ -32,6 +32,7 @@ from sync.models import (
     Connection,
     ExceptionItem,
     Outcome,
+    RunBatch,
     RunStatus,
     SyncRun,
     SyncRunRecord,
@@ -271,6 +272,8 @@ def runs_close_interrupted(*, now=None) -> list[int]:
             status=RunStatus.FAILED, finished_at=now, error=error
         )
         if moved:
+            # Its batches still stored will never run: no task is left to run them.
+            RunBatch.objects.filter(run_id=run.pk).delete()
             log.warning("run %s closed: %s", run.pk, error)
             closed.append(run.pk)
     return closed

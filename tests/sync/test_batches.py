@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from sync.jobs import recover_stale_changes
-from sync.models import Binding, Change, ExceptionItem, RunStatus, SyncRun
-from sync.services.batches import sync_batch, sync_fan_out
+from sync.models import Binding, Change, ExceptionItem, RunBatch, RunStatus, SyncRun
+from sync.services.batches import sync_batch, sync_fan_out, sync_stored_batch
 from sync.services.runs import interrupted_after, runs_close_interrupted
 from tests.sync.engine_support import WORLDS
 
@@ -118,6 +118,95 @@ def test_the_duplicate_checks_binding_query_is_found_by_the_erp_id_index(world):
     if connection.vendor == "sqlite":
         plan = same_shape.explain()
         assert "binding_conn_erp_id (connection_id=? AND erp_id=?)" in plan, plan
+
+
+def stored_fan_out(world, monkeypatch) -> tuple[SyncRun, list[tuple]]:
+    """Fan out through the real enqueue, with django-q2's queue held still: its tasks."""
+    tasks: list[tuple] = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **kw: tasks.append((a, kw)))
+    run = sync_fan_out(
+        connection_id=world.erp_conn.pk,
+        object_type="commitments",
+        batch=5,
+        clients=world.clients,
+        lookup=lambda c: world.lookup,
+    )
+    return run, tasks
+
+
+def run_stored(world, batch_id) -> dict:
+    return sync_stored_batch(batch_id, clients=world.clients, lookup=lambda c: world.lookup)
+
+
+def test_a_batch_task_carries_only_its_stored_batch_and_runs_it_once(world, monkeypatch):
+    """The records travel in the database, not through the queue (RunBatch: why); the row
+    goes once its records are recorded, so a second delivery finds nothing to do."""
+    pids = [world.new_commitment(f"SC-B-ST-{n}") for n in range(6)]
+    run, tasks = stored_fan_out(world, monkeypatch)
+    assert len(tasks) > 1
+    ids = []
+    for args, kw in tasks:
+        assert args[0] == "sync.jobs.sync_stored_batch" and len(args) == 2
+        assert kw == {"group": f"run-{run.pk}"}
+        ids.append(args[1])
+    stored = RunBatch.objects.filter(run=run)
+    assert sorted(stored.values_list("pk", flat=True)) == sorted(ids)
+    assert sum(stored.values_list("size", flat=True)) == run.total
+
+    for batch_id in ids:
+        assert sum(run_stored(world, batch_id).values()) > 0
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.done == run.total, run.error
+    for pid in pids:
+        assert Binding.objects.filter(object_type="commitment", procore_id=pid).exists()
+    assert not RunBatch.objects.filter(run=run).exists()
+
+    writes = world.writes()
+    assert run_stored(world, ids[0]) == {}  # delivered again after it finished
+    assert world.writes() == writes
+    assert SyncRun.objects.get(pk=run.pk).done == run.done
+
+
+def test_a_batch_whose_worker_died_runs_again_from_its_stored_row(world, monkeypatch):
+    world.new_commitment("SC-B-ST-AGAIN")
+    run, tasks = stored_fan_out(world, monkeypatch)
+    first = tasks[0][0][1]
+    monkeypatch.setattr(RunBatch.objects, "filter", _dies_on_delete(RunBatch.objects.filter))
+    with pytest.raises(SystemExit):  # killed after recording, before the row went
+        run_stored(world, first)
+    monkeypatch.undo()
+    writes = world.writes()
+    run_stored(world, first)  # redelivered: planned again, nothing written twice
+    assert world.writes() == writes
+    assert not RunBatch.objects.filter(pk=first).exists()
+
+
+def _dies_on_delete(real):
+    class Dying:
+        def __init__(self, qs):
+            self.qs = qs
+
+        def __getattr__(self, name):
+            return getattr(self.qs, name)
+
+        def delete(self):
+            raise SystemExit("worker killed")
+
+    return lambda *a, **kw: Dying(real(*a, **kw))
+
+
+def test_closing_an_interrupted_run_removes_the_batches_no_task_will_run(world, monkeypatch):
+    for n in range(3):
+        world.new_commitment(f"SC-B-ST-LOST-{n}")
+    run, tasks = stored_fan_out(world, monkeypatch)
+    run_stored(world, tasks[0][0][1])  # the other tasks are lost
+    assert RunBatch.objects.filter(run=run).count() == len(tasks) - 1
+    SyncRun.objects.filter(pk=run.pk).update(
+        progressed_at=timezone.now() - interrupted_after() - timedelta(minutes=1)
+    )
+    assert runs_close_interrupted() == [run.pk]
+    assert SyncRun.objects.get(pk=run.pk).status == RunStatus.FAILED
+    assert not RunBatch.objects.filter(run=run).exists()
 
 
 def test_a_run_whose_batch_died_is_closed_with_what_it_did_and_what_to_do(world):

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import email.utils
 import random
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import httpx
@@ -34,6 +36,16 @@ from .limits import Limiter, LimitTimeout, NoLimit
 from .tokens import TokenManager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The process's verifying TLS context, built as httpx builds its default (certifi's CA
+    bundle, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``). Building one parses the whole bundle:
+    about 30 ms of CPU, which every ``httpx.Client`` left to build its own pays, and a sync
+    batch builds a client per system (measured 2026-12-05: 0.6 ms of CPU per record at 100
+    records a batch). An SSLContext may be shared by clients and threads."""
+    return httpx.create_ssl_context()
 
 
 @dataclass
@@ -91,6 +103,7 @@ class ApiClient:
         self.http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
+            verify=tls_context(),
             timeout=httpx.Timeout(timeout, connect=10.0),
             headers={
                 "Accept": "application/json",

@@ -26,6 +26,7 @@ import httpx
 from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 
 from ..errors import AuthError, ConnectorError, Exchange, TransientError
+from ..http import tls_context
 from ..tokens import Token
 from .errors import SYSTEM, classify
 
@@ -198,7 +199,7 @@ def revoke(
     not RFC 7009's form body that Authlib's ``revoke_token`` sends, so this posts it directly
     with Basic auth."""
     auth = httpx.BasicAuth(settings["client_id"], settings.get("client_secret") or "")
-    with httpx.Client(transport=transport, timeout=TIMEOUT) as client:
+    with httpx.Client(transport=transport, timeout=TIMEOUT, verify=tls_context()) as client:
         request = client.build_request(
             "POST",
             _url(settings, "revoke_url"),

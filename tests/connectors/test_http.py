@@ -440,3 +440,26 @@ def test_redis_leases_expire_and_pause_holds_every_limiter(redis_client):
     with pytest.raises(LimitTimeout), first.slot():  # the fake sleep never ends the pause
         pass
     assert len(sleeps) == 1 and 59.0 < sleeps[0] <= 60.0  # the rest of the pause, once
+
+
+def test_clients_share_one_verifying_tls_context(monkeypatch):
+    """Building a TLS context parses the CA bundle (~30 ms): built once per process, not per
+    client, and still verifying certificates and host names."""
+    import ssl
+
+    from connectors.http import tls_context
+
+    built = []
+    real = httpx.create_ssl_context
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda: built.append(1) or real())
+    tls_context.cache_clear()
+    try:
+        clients = [ApiClient(base_url=f"https://erp{n}.example") for n in range(3)]
+        assert len(built) == 1
+        shared = tls_context()
+        assert shared.verify_mode == ssl.CERT_REQUIRED and shared.check_hostname
+        for client in clients:  # the context each client's connection pool will use
+            assert client.http._transport._pool._ssl_context is shared
+            client.close()
+    finally:
+        tls_context.cache_clear()

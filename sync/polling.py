@@ -35,7 +35,7 @@ from django.utils import timezone
 from sync.config import pushes
 from sync.flows import FLOWS, flow_for
 from sync.models import Connection, Cursor, RunStatus, SyncRun
-from sync.services.batches import BATCH, sync_flow
+from sync.services.batches import sync_flow
 from sync.services.chain import cursor_move, in_order
 
 # The engine's run machinery (same package): one lease, one context, one record loop.
@@ -47,8 +47,10 @@ from sync.writer import ConnectionDown
 log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(seconds=1)
-# A poll with at least this many changes syncs them in batches (``_changes_in_batches``).
-MANY = BATCH
+# A poll with at least this many changes syncs them in batches (``_changes_in_batches``), which
+# reads the flow's whole list to find them; record by record costs each one its own reads and
+# keeps one ERP request in flight. (It was the batch size, 50, until batches grew to 100.)
+MANY = 50
 # The order flows run in: what others depend on first.
 ORDER = (
     "projects",

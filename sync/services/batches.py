@@ -63,8 +63,11 @@ log = logging.getLogger(__name__)
 # to amortise what each batch does once (its duplicate search, reading back the versions of the
 # documents it created, the task's own bookkeeping). Measured 2026-12-04, NetSuite, qcluster x 3,
 # PostgreSQL + Redis, 2,000 + 2,000 at rate scale 5: 25 kept 66 % of the account's slots
-# writing (calls 1.04 x the minimum), 50 kept 81 % (1.02 x), 100 kept 86 % (1.01 x).
-BATCH = 50
+# writing (calls 1.04 x the minimum), 50 kept 81 % (1.02 x), 100 kept 86 % (1.01 x); and
+# 2026-12-05 (batches stored, not carried in the task), 5,000 + 5,000: 50 kept 87 %, 100 kept
+# 90 %. Each batch costs two serial ERP reads and a worker's turn-around with none of its
+# requests in flight; a killed worker's batch is planned again, which writes nothing twice.
+BATCH = 100
 # Flows whose Procore number is the ERP document number: their duplicate search is batched.
 BILLS = {"netsuite": "vendorBill", "quickbooks": "Bill"}
 DOCUMENT_TYPES = {

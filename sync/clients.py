@@ -70,6 +70,13 @@ def connection_client(
             f"{connection.name} needs re-authorisation: {connection.status_reason}",
             system=connection.kind,
         )
+    client = _client(connection, transport=transport, sleep=sleep, limits=limits)
+    if transport is None:  # the network: keep its connections alive from batch to batch
+        client.share_connections(("connection", connection.pk))
+    return client
+
+
+def _client(connection: Connection, *, transport, sleep, limits) -> Any:
     values = connection.client_settings()
     store = ConnectionTokenStore(connection.pk)
     limits = limits or limit_backend()

@@ -463,3 +463,53 @@ def test_clients_share_one_verifying_tls_context(monkeypatch):
             client.close()
     finally:
         tls_context.cache_clear()
+
+
+def test_clients_sharing_connections_reuse_the_kept_alive_connection():
+    """Three clients in turn for one owner open one TCP connection; another owner its own."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    accepted = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def get_request(self):
+            got = super().get_request()
+            accepted.append(got[1])
+            return got
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for _ in range(3):
+            client = ApiClient(base_url=url)
+            client.share_connections(("test-owner", url))
+            assert client.get("/ping").json() == {}
+            client.close()
+        assert len(accepted) == 1
+        other = ApiClient(base_url=url)
+        other.share_connections(("another-owner", url))
+        other.get("/ping")
+        assert len(accepted) == 2
+        alone = ApiClient(base_url=url)  # not shared: its own connection, as before
+        alone.get("/ping")
+        alone.close()
+        assert len(accepted) == 3
+    finally:
+        server.shutdown()
+        server.server_close()

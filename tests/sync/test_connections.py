@@ -205,3 +205,22 @@ def test_database_concurrency_holds_across_threads():
     for t in threads:
         t.join()
     assert peak[0] == 2
+
+
+def test_clients_built_for_the_network_share_one_connection_pool_per_connection(
+    procore_connection, procore_sandbox
+):
+    """Each sync batch builds its clients afresh; over the network they send through the
+    process's pool for their connection, so kept-alive connections outlive the batch."""
+    first, second = connection_client(procore_connection), connection_client(procore_connection)
+    assert first.http is second.http
+    first.close()  # a shared pool stays open for the next batch
+    assert not second.http.is_closed
+    other = Connection.objects.create(
+        name="Procore 2", kind=Kind.PROCORE, settings=dict(procore_connection.settings)
+    )
+    assert connection_client(other).http is not first.http  # never across connections
+    mocked = connection_client(
+        procore_connection, transport=httpx.MockTransport(procore_sandbox.handle)
+    )
+    assert mocked.http is not first.http  # a caller's own transport is its own

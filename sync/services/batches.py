@@ -68,6 +68,9 @@ log = logging.getLogger(__name__)
 # 90 %. Each batch costs two serial ERP reads and a worker's turn-around with none of its
 # requests in flight; a killed worker's batch is planned again, which writes nothing twice.
 BATCH = 100
+# The run's first batch is smaller, so that its ERP writes start once the fetch has read a page
+# or two, not a full batch's worth: measured, a run's first write came 0.9-1.4 s after its start.
+FIRST_BATCH = 20
 # Flows whose Procore number is the ERP document number: their duplicate search is batched.
 BILLS = {"netsuite": "vendorBill", "quickbooks": "Bill"}
 DOCUMENT_TYPES = {
@@ -157,7 +160,7 @@ def sync_fan_out(
         for n, source in enumerate(flow.fetch(ctx, None), start=1):
             if only is None or source.procore_id in only:
                 pending.append(source)
-            if len(pending) == batch:
+            if len(pending) == (batch if total else min(batch, FIRST_BATCH)):
                 before = _calls(ctx)
                 total += _queue(run, flow.name, pending, send, then if total == 0 else ())
                 elsewhere += _calls(ctx) - before

@@ -68,6 +68,21 @@ def test_batches_sync_every_record_and_close_the_run(world):
     assert ExceptionItem.objects.filter(reason_code="SUSPECTED_DUPLICATE").exists()
 
 
+def test_the_first_batch_is_small_so_the_writes_start_early_and_none_is_lost(world, monkeypatch):
+    monkeypatch.setattr("sync.services.batches.FIRST_BATCH", 2)
+    for n in range(8):
+        world.new_commitment(f"SC-B-FIRST-{n}")
+    queued: list = []
+    run = fan_out(world, queued, batch=5)
+    sizes = [len(sources) for _, _, sources in queued]
+    assert sizes[0] == 2 and all(n == 5 for n in sizes[1:-1]) and sizes[-1] <= 5
+    ids = [s.procore_id for _, _, sources in queued for s in sources]
+    assert len(ids) == len(set(ids)) == run.total  # every record queued once
+    run_batches(world, queued)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.done == run.total
+
+
 def test_a_batch_delivered_twice_writes_nothing_twice(world):
     world.new_commitment("SC-B-9")
     queued: list = []
@@ -79,7 +94,8 @@ def test_a_batch_delivered_twice_writes_nothing_twice(world):
     assert Change.objects.count() == changes and ExceptionItem.objects.count() == items
 
 
-def test_the_duplicate_search_is_one_query_per_batch(world):
+def test_the_duplicate_search_is_one_query_per_batch(world, monkeypatch):
+    monkeypatch.setattr("sync.services.batches.FIRST_BATCH", 50)  # one batch holds them all
     queued: list = []
     fan_out(world, queued, batch=50)
     [(run_id, flow, sources)] = queued

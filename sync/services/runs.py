@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from sync.config import PULL, policies, pulls, pushes
@@ -253,7 +253,8 @@ def runs_close_interrupted(*, now=None) -> list[int]:
     than any task can still be redelivered (``interrupted_after``), so no one will close them.
     They end ``failed`` with what they did record kept and an error saying what to do; returns
     their ids. The records they never reached are not lost: their Procore records are read
-    again by a full resync (their Changes, if any, by the stale-change recovery)."""
+    again by a full resync, or by the next poll when the run was a poll's (its cursor has not
+    moved); their Changes, if any, are sent by the stale-change recovery."""
     now = now or timezone.now()
     limit = interrupted_after()
     cutoff = now - limit
@@ -261,11 +262,16 @@ def runs_close_interrupted(*, now=None) -> list[int]:
         Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, started_at__lt=cutoff)
     )
     closed = []
-    for run in SyncRun.objects.filter(quiet).only("pk", "done", "total"):
+    for run in SyncRun.objects.filter(quiet).only("pk", "done", "total", "moves_cursor"):
+        waiting = RunBatch.objects.filter(run_id=run.pk).aggregate(n=Sum("size"))["n"]
+        stranded = f"; {waiting} of them were still queued" if waiting else ""
+        if run.moves_cursor:  # a poll's: its flow's cursor stayed where it was
+            todo = "The next poll of this flow reads them again and syncs what it did not reach."
+        else:
+            todo = "Run a full resync of this flow to pick up the records it did not reach."
         error = (
             f"interrupted: no progress for over {limit} ({run.done} of {run.total} records "
-            "done); a worker running it died. Run a full resync of this flow to pick up the "
-            "records it did not reach."
+            f"done{stranded}); a worker running it died. {todo}"
         )
         # Conditional: a batch that records meanwhile keeps the run alive.
         moved = SyncRun.objects.filter(quiet, pk=run.pk).update(

@@ -220,9 +220,25 @@ def test_closing_an_interrupted_run_removes_the_batches_no_task_will_run(world, 
     SyncRun.objects.filter(pk=run.pk).update(
         progressed_at=timezone.now() - interrupted_after() - timedelta(minutes=1)
     )
+    waiting = sum(RunBatch.objects.filter(run=run).values_list("size", flat=True))
     assert runs_close_interrupted() == [run.pk]
-    assert SyncRun.objects.get(pk=run.pk).status == RunStatus.FAILED
+    closed = SyncRun.objects.get(pk=run.pk)
+    assert closed.status == RunStatus.FAILED
+    assert f"{waiting} of them were still queued" in closed.error
+    assert "full resync" in closed.error
     assert not RunBatch.objects.filter(run=run).exists()
+
+
+def test_an_interrupted_poll_says_the_next_poll_picks_up_what_it_did_not_reach(world):
+    run = SyncRun.objects.create(
+        connection=world.erp_conn, object_type="commitments", trigger="poll", moves_cursor=True
+    )
+    SyncRun.objects.filter(pk=run.pk).update(
+        progressed_at=timezone.now() - interrupted_after() - timedelta(minutes=1)
+    )
+    assert runs_close_interrupted() == [run.pk]
+    error = SyncRun.objects.get(pk=run.pk).error
+    assert "next poll of this flow" in error and "full resync" not in error
 
 
 def test_a_run_whose_batch_died_is_closed_with_what_it_did_and_what_to_do(world):
